@@ -1,0 +1,147 @@
+package herald
+
+import "encoding/json"
+
+// RunStatus is the state of a run.
+type RunStatus string
+
+// Run states: queued -> running -> succeeded | failed | canceled, and skipped.
+const (
+	RunQueued    RunStatus = "queued"
+	RunRunning   RunStatus = "running"
+	RunSucceeded RunStatus = "succeeded"
+	RunFailed    RunStatus = "failed"
+	RunCanceled  RunStatus = "canceled"
+	RunSkipped   RunStatus = "skipped"
+)
+
+// Terminal reports whether no further transition is possible.
+func (s RunStatus) Terminal() bool {
+	switch s {
+	case RunSucceeded, RunFailed, RunCanceled, RunSkipped:
+		return true
+	}
+	return false
+}
+
+// CanMove reports whether the state machine allows s -> next.
+func (s RunStatus) CanMove(next RunStatus) bool {
+	switch s {
+	case RunQueued:
+		return next == RunRunning || next == RunCanceled || next == RunSkipped || next == RunFailed
+	case RunRunning:
+		return next == RunSucceeded || next == RunFailed || next == RunCanceled || next == RunQueued
+	}
+	return false
+}
+
+// Trigger says what created a run.
+type Trigger string
+
+// Run triggers.
+const (
+	TriggerSchedule Trigger = "schedule"
+	TriggerManual   Trigger = "manual"
+	TriggerBackfill Trigger = "backfill"
+	TriggerRetry    Trigger = "retry"
+)
+
+// Artifact is one stored output file of a run.
+type Artifact struct {
+	ID          string  `json:"id"`
+	Format      Format  `json:"format"`
+	Name        string  `json:"name"`
+	ContentType string  `json:"contentType"`
+	Size        int64   `json:"size"`
+	SHA256      string  `json:"sha256"`
+	Rows        int64   `json:"rows"`
+	Path        string  `json:"path"`
+	CreatedAt   Instant `json:"createdAt"`
+}
+
+// PhaseTimings are the milliseconds spent in each phase of generation.
+type PhaseTimings struct {
+	QueryMs  int64 `json:"queryMs"`
+	RenderMs int64 `json:"renderMs"`
+	StoreMs  int64 `json:"storeMs"`
+}
+
+// Run is one execution of a report.
+type Run struct {
+	Meta
+	ScheduleID   string                     `json:"scheduleId,omitempty"`
+	ReportID     string                     `json:"reportId"`
+	Trigger      Trigger                    `json:"trigger"`
+	ScheduledFor Instant                    `json:"scheduledFor"`
+	Status       RunStatus                  `json:"status"`
+	Reason       string                     `json:"reason,omitempty"`
+	Attempt      int                        `json:"attempt"`
+	Parameters   map[string]json.RawMessage `json:"parameters,omitempty"`
+	RetryOf      string                     `json:"retryOf,omitempty"`
+	StartedAt    Instant                    `json:"startedAt,omitzero"`
+	FinishedAt   Instant                    `json:"finishedAt,omitzero"`
+	LeaseUntil   Instant                    `json:"leaseUntil,omitzero"`
+	Rows         int64                      `json:"rows"`
+	Truncated    bool                       `json:"truncated,omitempty"`
+	Timings      PhaseTimings               `json:"timings"`
+	Artifacts    []Artifact                 `json:"artifacts"`
+}
+
+// Kind implements Record.
+func (*Run) Kind() Kind { return KindRun }
+
+// ScheduledRunID is the id of the run of a schedule at a fire time: the same
+// inputs always give the same id, so a run is never created twice.
+func ScheduledRunID(tenantID, scheduleID string, at Instant) string {
+	return DerivedID(PrefixRun, at.Time, tenantID, scheduleID, at.String())
+}
+
+// DeliveryStatus is the state of one delivery ledger entry.
+type DeliveryStatus string
+
+// Delivery states.
+const (
+	DeliveryPending DeliveryStatus = "pending" // written before sending
+	DeliverySent    DeliveryStatus = "sent"    // the provider accepted it
+	DeliveryFailed  DeliveryStatus = "failed"  // gave up, with a reason
+	DeliverySkipped DeliveryStatus = "skipped" // the send condition was not met
+)
+
+// Delivery is a ledger entry for one (run, channel, recipient).
+type Delivery struct {
+	Meta
+	RunID      string         `json:"runId"`
+	ScheduleID string         `json:"scheduleId,omitempty"`
+	Channel    Channel        `json:"channel"`
+	Recipient  string         `json:"recipient"`
+	Status     DeliveryStatus `json:"status"`
+	Attempts   int            `json:"attempts"`
+	Reason     string         `json:"reason,omitempty"`
+	ProviderID string         `json:"providerId,omitempty"`
+	SentAt     Instant        `json:"sentAt,omitzero"`
+}
+
+// Kind implements Record.
+func (*Delivery) Kind() Kind { return KindDelivery }
+
+// DeliveryID is the ledger key of (run, channel, recipient).
+func DeliveryID(tenantID, runID string, ch Channel, recipient string, runAt Instant) string {
+	return DerivedID(PrefixDelivery, runAt.Time, tenantID, runID, string(ch), recipient)
+}
+
+// AuditEvent records one change made through Herald.
+type AuditEvent struct {
+	Meta
+	Time         Instant        `json:"time"`
+	Actor        string         `json:"actor"`
+	ActorRole    Role           `json:"actorRole"`
+	Action       string         `json:"action"`
+	ResourceType Kind           `json:"resourceType"`
+	ResourceID   string         `json:"resourceId"`
+	Summary      string         `json:"summary"`
+	Changes      map[string]any `json:"changes,omitempty"`
+	RequestID    string         `json:"requestId,omitempty"`
+}
+
+// Kind implements Record.
+func (*AuditEvent) Kind() Kind { return KindAudit }
