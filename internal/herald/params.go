@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -71,47 +72,77 @@ func (pm Parameter) CheckValue(v json.RawMessage) error {
 		}
 		return nil
 	}
-	switch pm.Type {
+	check := valueCheckers(pm.Type)
+	if check == nil {
+		return fmt.Errorf("has unknown type %q", pm.Type)
+	}
+	return check(v)
+}
+
+// valueCheckers returns the check of raw JSON values of a parameter type.
+func valueCheckers(t ParamType) func(json.RawMessage) error {
+	switch t {
 	case ParamString:
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return fmt.Errorf("must be a string")
-		}
-		if len(s) > MaxParamStringLen {
-			return fmt.Errorf("must be at most %d bytes", MaxParamStringLen)
-		}
+		return checkString
 	case ParamInt:
-		var n json.Number
-		if bytes.HasPrefix(bytes.TrimSpace(v), []byte(`"`)) || json.Unmarshal(v, &n) != nil {
-			return fmt.Errorf("must be an integer")
-		}
-		if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
-			return fmt.Errorf("must be an integer between %d and %d", math.MinInt64, math.MaxInt64)
-		}
+		return checkInt
 	case ParamNumber:
-		var f float64
-		if json.Unmarshal(v, &f) != nil {
-			return fmt.Errorf("must be a number")
+		return func(v json.RawMessage) error {
+			var f float64
+			if json.Unmarshal(v, &f) != nil {
+				return fmt.Errorf("must be a number")
+			}
+			return nil
 		}
 	case ParamBool:
-		var b bool
-		if json.Unmarshal(v, &b) != nil {
-			return fmt.Errorf("must be true or false")
+		return func(v json.RawMessage) error {
+			var b bool
+			if json.Unmarshal(v, &b) != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			return nil
 		}
 	case ParamDate:
-		return checkTimeValue(v, "2006-01-02", "a date (2026-01-31)")
+		return func(v json.RawMessage) error { return checkTimeValue(v, "2006-01-02", "a date (2026-01-31)") }
 	case ParamDatetime:
-		return checkTimeValue(v, time.RFC3339, "an RFC 3339 datetime (2026-01-31T09:00:00Z)")
+		return func(v json.RawMessage) error {
+			return checkTimeValue(v, time.RFC3339, "an RFC 3339 datetime (2026-01-31T09:00:00Z)")
+		}
 	case ParamList:
-		var items []string
-		if json.Unmarshal(v, &items) != nil {
-			return fmt.Errorf("must be an array of strings")
-		}
-		if len(items) > MaxListItems {
-			return fmt.Errorf("must have at most %d items", MaxListItems)
-		}
-	default:
-		return fmt.Errorf("has unknown type %q", pm.Type)
+		return checkList
+	}
+	return nil
+}
+
+func checkString(v json.RawMessage) error {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return fmt.Errorf("must be a string")
+	}
+	if len(s) > MaxParamStringLen {
+		return fmt.Errorf("must be at most %d bytes", MaxParamStringLen)
+	}
+	return nil
+}
+
+func checkInt(v json.RawMessage) error {
+	var n json.Number
+	if bytes.HasPrefix(bytes.TrimSpace(v), []byte(`"`)) || json.Unmarshal(v, &n) != nil {
+		return fmt.Errorf("must be an integer")
+	}
+	if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
+		return fmt.Errorf("must be an integer between %d and %d", math.MinInt64, math.MaxInt64)
+	}
+	return nil
+}
+
+func checkList(v json.RawMessage) error {
+	var items []string
+	if json.Unmarshal(v, &items) != nil {
+		return fmt.Errorf("must be an array of strings")
+	}
+	if len(items) > MaxListItems {
+		return fmt.Errorf("must have at most %d items", MaxListItems)
 	}
 	return nil
 }
@@ -179,46 +210,89 @@ func CheckParameterValues(p *Problems, field string, declared []Parameter, value
 }
 
 // QueryParameterNames returns the :name placeholders of a SQL query in order
-// of first use. It skips string literals, quoted identifiers, comments and
-// PostgreSQL '::' casts.
+// of first use.
 func QueryParameterNames(q string) []string {
 	var names []string
 	seen := map[string]bool{}
-	for i := 0; i < len(q); i++ {
-		switch c := q[i]; {
-		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(q, i, c)
-		case c == '-' && i+1 < len(q) && q[i+1] == '-':
-			for i < len(q) && q[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(q) && q[i+1] == '*':
-			end := bytes.Index([]byte(q[i+2:]), []byte("*/"))
-			if end < 0 {
-				return names
-			}
-			i += end + 3
-		case c == ':' && i+1 < len(q) && q[i+1] == ':':
-			i++
-		case c == ':' && i+1 < len(q) && isIdentStart(q[i+1]) && (i == 0 || q[i-1] != ':'):
-			j := i + 1
-			for j < len(q) && isIdentPart(q[j]) {
-				j++
-			}
-			if name := q[i+1 : j]; !seen[name] {
-				seen[name] = true
-				names = append(names, name)
-			}
-			i = j - 1
+	ScanPlaceholders(q, func(start, end int) bool {
+		if name := q[start+1 : end]; !seen[name] {
+			seen[name] = true
+			names = append(names, name)
 		}
-	}
+		return true
+	})
 	return names
 }
 
+// ScanPlaceholders calls fn with the byte range [start, end) of every :name
+// placeholder of a SQL query (start is the colon), in order, until fn
+// returns false. It skips string literals, quoted identifiers, comments and
+// PostgreSQL '::' casts. Validation and every query runner use this one
+// scanner, so what a report declares is what the runner binds.
+func ScanPlaceholders(q string, fn func(start, end int) bool) {
+	for i := 0; i < len(q); i++ {
+		if j, skipped := skipNonParam(q, i); skipped {
+			if j < 0 { // an unterminated block comment runs to the end
+				return
+			}
+			i = j
+			continue
+		}
+		if !isParamStart(q, i) {
+			continue
+		}
+		j := i + 1
+		for j < len(q) && isIdentPart(q[j]) {
+			j++
+		}
+		if !fn(i, j) {
+			return
+		}
+		i = j - 1
+	}
+}
+
+// skipNonParam reports whether a literal, quoted identifier, comment or '::'
+// cast starts at q[i], and the index of its last byte (-1 for an
+// unterminated block comment).
+func skipNonParam(q string, i int) (int, bool) {
+	c := q[i]
+	var next byte
+	if i+1 < len(q) {
+		next = q[i+1]
+	}
+	switch {
+	case c == '\'' || c == '"' || c == '`':
+		return skipQuoted(q, i, c), true
+	case c == '-' && next == '-':
+		if nl := strings.IndexByte(q[i:], '\n'); nl >= 0 {
+			return i + nl, true
+		}
+		return len(q), true
+	case c == '/' && next == '*':
+		end := strings.Index(q[i+2:], "*/")
+		if end < 0 {
+			return -1, true
+		}
+		return i + end + 3, true
+	case c == ':' && next == ':':
+		return i + 1, true
+	}
+	return 0, false
+}
+
+func isParamStart(q string, i int) bool {
+	return q[i] == ':' && i+1 < len(q) && isIdentStart(q[i+1]) && (i == 0 || q[i-1] != ':')
+}
+
+// skipQuoted returns the index of the quote closing the literal or
+// identifier opened at q[i] (len(q) when it is unterminated). A doubled
+// quote escapes itself; a backslash escapes the next byte except in
+// double-quoted identifiers.
 func skipQuoted(q string, i int, quote byte) int {
 	for j := i + 1; j < len(q); j++ {
 		if q[j] == quote {
-			if j+1 < len(q) && q[j+1] == quote { // doubled quote escapes itself
+			if j+1 < len(q) && q[j+1] == quote {
 				j++
 				continue
 			}

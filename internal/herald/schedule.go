@@ -148,6 +148,15 @@ func (s *Schedule) Validate(checkCron func(string) error, report *Report) error 
 	} else if _, err := s.Location(); err != nil {
 		p.Add("timezone", "unknown time zone %q: use an IANA name such as Europe/Berlin", s.Timezone)
 	}
+	s.validatePolicies(&p)
+	if report != nil {
+		CheckParameterValues(&p, "parameters", report.Parameters, s.Parameters)
+	}
+	validateDeliveries(&p, s.Deliveries)
+	return p.Err("schedule")
+}
+
+func (s *Schedule) validatePolicies(p *Problems) {
 	if !slices.Contains([]MisfirePolicy{MisfireSkip, MisfireLatest, MisfireAll}, s.MisfirePolicy) {
 		p.Add("misfirePolicy", "must be skip, latest or all")
 	}
@@ -163,11 +172,6 @@ func (s *Schedule) Validate(checkCron func(string) error, report *Report) error 
 	if !slices.Contains([]SendCondition{SendAlways, SendNonEmpty}, s.SendCondition) {
 		p.Add("sendCondition", "must be always or nonEmpty")
 	}
-	if report != nil {
-		CheckParameterValues(&p, "parameters", report.Parameters, s.Parameters)
-	}
-	validateDeliveries(&p, s.Deliveries)
-	return p.Err("schedule")
 }
 
 func validateDeliveries(p *Problems, targets []DeliveryTarget) {
