@@ -1,0 +1,214 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/heraldreports/herald/internal/cronexpr"
+	"github.com/heraldreports/herald/internal/herald"
+)
+
+type scheduleInput struct {
+	ReportID      string                     `json:"reportId"`
+	Name          string                     `json:"name"`
+	Description   string                     `json:"description"`
+	Cron          string                     `json:"cron"`
+	Timezone      string                     `json:"timezone"`
+	Enabled       *bool                      `json:"enabled"`
+	MisfirePolicy herald.MisfirePolicy       `json:"misfirePolicy"`
+	OverlapPolicy herald.OverlapPolicy       `json:"overlapPolicy"`
+	CatchUpWindow herald.Duration            `json:"catchUpWindow"`
+	Spread        herald.Duration            `json:"spread"`
+	Parameters    map[string]json.RawMessage `json:"parameters"`
+	Deliveries    []herald.DeliveryTarget    `json:"deliveries"`
+	SendCondition herald.SendCondition       `json:"sendCondition"`
+}
+
+type scheduleView struct {
+	ID              string                     `json:"id"`
+	ReportID        string                     `json:"reportId"`
+	Name            string                     `json:"name"`
+	Description     string                     `json:"description,omitempty"`
+	Cron            string                     `json:"cron"`
+	CronDescription string                     `json:"cronDescription"`
+	Timezone        string                     `json:"timezone"`
+	Enabled         bool                       `json:"enabled"`
+	MisfirePolicy   herald.MisfirePolicy       `json:"misfirePolicy"`
+	OverlapPolicy   herald.OverlapPolicy       `json:"overlapPolicy"`
+	CatchUpWindow   herald.Duration            `json:"catchUpWindow"`
+	Spread          herald.Duration            `json:"spread"`
+	Parameters      map[string]json.RawMessage `json:"parameters"`
+	Deliveries      []herald.DeliveryTarget    `json:"deliveries"`
+	SendCondition   herald.SendCondition       `json:"sendCondition"`
+	NextRunAt       *herald.Instant            `json:"nextRunAt"`
+	LastRunAt       *herald.Instant            `json:"lastRunAt"`
+	LastRunID       string                     `json:"lastRunId,omitempty"`
+	CreatedAt       herald.Instant             `json:"createdAt"`
+	CreatedBy       string                     `json:"createdBy,omitempty"`
+	UpdatedAt       herald.Instant             `json:"updatedAt"`
+	UpdatedBy       string                     `json:"updatedBy,omitempty"`
+}
+
+func optionalInstant(i herald.Instant) *herald.Instant {
+	if i.IsZero() {
+		return nil
+	}
+	return &i
+}
+
+func viewSchedule(s *herald.Schedule) any {
+	desc := s.Cron
+	if c, err := cronexpr.Parse(s.Cron); err == nil {
+		desc = c.Describe() + ", " + s.Timezone
+	}
+	return scheduleView{
+		ID: s.ID, ReportID: s.ReportID, Name: s.Name, Description: s.Description, Cron: s.Cron, CronDescription: desc,
+		Timezone: s.Timezone, Enabled: s.Enabled, MisfirePolicy: s.MisfirePolicy, OverlapPolicy: s.OverlapPolicy,
+		CatchUpWindow: s.CatchUpWindow, Spread: s.Spread, Parameters: s.Parameters, Deliveries: s.Deliveries,
+		SendCondition: s.SendCondition, NextRunAt: optionalInstant(s.NextRunAt), LastRunAt: optionalInstant(s.LastRunAt),
+		LastRunID: s.LastRunID, CreatedAt: s.CreatedAt, CreatedBy: s.CreatedBy, UpdatedAt: s.UpdatedAt, UpdatedBy: s.UpdatedBy,
+	}
+}
+
+func (s *Server) schedules() *resource[herald.Schedule, *herald.Schedule] {
+	return &resource[herald.Schedule, *herald.Schedule]{
+		s: s, noun: "schedule", plural: "schedules", prefix: herald.PrefixSchedule,
+		writeMin: herald.RoleEditor, orderBy: "name",
+		build: s.buildSchedule,
+		view:  viewSchedule,
+		filters: func(r *http.Request) ([]herald.Cond, error) {
+			return queryFilters(r, []filterSpec{
+				{param: "reportId", field: "reportId"},
+				{param: "enabled", field: "enabled", boolean: true},
+			})
+		},
+		label: func(sc *herald.Schedule) string { return sc.Name },
+	}
+}
+
+func checkCron(expr string) error {
+	_, err := cronexpr.Parse(expr)
+	return err
+}
+
+func (s *Server) buildSchedule(r *http.Request, p herald.Principal, _ string, cur *herald.Schedule) (*herald.Schedule, error) {
+	var in scheduleInput
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	next := &herald.Schedule{
+		ReportID: in.ReportID, Name: in.Name, Description: in.Description, Cron: in.Cron, Timezone: in.Timezone,
+		Enabled: in.Enabled == nil || *in.Enabled, MisfirePolicy: in.MisfirePolicy, OverlapPolicy: in.OverlapPolicy,
+		CatchUpWindow: in.CatchUpWindow, Spread: in.Spread, Parameters: in.Parameters, Deliveries: in.Deliveries,
+		SendCondition: in.SendCondition,
+	}
+	next.Normalize()
+	if err := next.Validate(checkCron, nil); err != nil {
+		return nil, err
+	}
+	report, err := herald.GetRecord[herald.Report](r.Context(), s.store, p.TenantID, next.ReportID)
+	if herald.Is(err, herald.CodeNotFound) {
+		return nil, notInTenant("reportId", "report", next.ReportID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := next.Validate(checkCron, report); err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		next.LastRunAt, next.LastRunID = cur.LastRunAt, cur.LastRunID
+	}
+	if err := s.planNext(next, cur); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// planNext sets the schedule's next run. An unchanged, still enabled timing
+// keeps its pending next run, so an edit never drops a run that is due; a
+// new or changed timing starts from now.
+func (s *Server) planNext(next, cur *herald.Schedule) error {
+	if !next.Enabled {
+		next.NextRunAt = herald.Instant{}
+		return nil
+	}
+	if cur != nil && cur.Enabled && cur.Cron == next.Cron && cur.Timezone == next.Timezone && !cur.NextRunAt.IsZero() {
+		next.NextRunAt = cur.NextRunAt
+		return nil
+	}
+	return s.computeNext(next, s.now())
+}
+
+func (s *Server) computeNext(sc *herald.Schedule, after time.Time) error {
+	expr, err := cronexpr.Parse(sc.Cron)
+	if err != nil {
+		return herald.Wrap(err, herald.CodeInvalid, "cron: %s", err.Error())
+	}
+	loc, err := sc.Location()
+	if err != nil {
+		return err
+	}
+	next := expr.Next(after, loc)
+	if next.IsZero() {
+		return &herald.Error{Code: herald.CodeInvalid, Message: fmt.Sprintf("cron %q never fires", sc.Cron),
+			Fields: []herald.FieldError{{Field: "cron", Message: "never fires (no date matches it within five years)"}}}
+	}
+	sc.NextRunAt = herald.At(next)
+	return nil
+}
+
+// pauseSchedule serves POST /schedules/{id}/pause.
+func (s *Server) pauseSchedule(w http.ResponseWriter, r *http.Request) {
+	s.setEnabled(w, r, false)
+}
+
+// resumeSchedule serves POST /schedules/{id}/resume. Fire times that passed
+// while paused are not caught up: the next run is the next fire time from now.
+func (s *Server) resumeSchedule(w http.ResponseWriter, r *http.Request) {
+	s.setEnabled(w, r, true)
+}
+
+func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, enabled bool) {
+	rs := s.schedules()
+	want, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, cur, err := rs.load(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if want != "" && want != cur.Version() {
+		writeError(w, r, herald.Errorf(herald.CodePreconditionFailed, "schedule %s was changed since you read it: read it again and retry", cur.ID))
+		return
+	}
+	if cur.Enabled == enabled {
+		s.respond(w, r, http.StatusOK, cur.Version(), viewSchedule(cur))
+		return
+	}
+	next := *cur
+	next.Enabled = enabled
+	next.NextRunAt = herald.Instant{}
+	if enabled {
+		if err := s.computeNext(&next, s.now()); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	next.Touch(p.Subject, herald.At(s.now()))
+	if err := herald.ReplaceRecord(r.Context(), s.store, &next); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	action, verb := "schedule.pause", "paused"
+	if enabled {
+		action, verb = "schedule.resume", "resumed"
+	}
+	s.audit(r, p, action, &next, fmt.Sprintf("%s schedule %q", verb, next.Name), diff(cur, &next))
+	s.respond(w, r, http.StatusOK, next.Version(), viewSchedule(&next))
+}
