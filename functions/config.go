@@ -1,0 +1,125 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldreports/herald/internal/azfunc"
+)
+
+// config is the server configuration, from HERALD_* variables and flags.
+type config struct {
+	Addr            string
+	DataDir         string
+	LogLevel        slog.Level
+	SecretKey       string // HERALD_SECRET_KEY; empty: a key file in the data dir
+	AllowLocalPaths bool
+	Issuer          string
+	Audience        string
+	OIDCJWKSURL     string
+	OIDCIssuers     []string
+	DisableLocalKey bool
+	ShutdownTimeout time.Duration
+	CustomHandler   string // listen address in custom-handler mode, "" standalone
+}
+
+func (c config) dbPath() string   { return filepath.Join(c.DataDir, "herald.db") }
+func (c config) demoPath() string { return filepath.Join(c.DataDir, "demo.db") }
+func (c config) keyPath() string  { return filepath.Join(c.DataDir, "keys", "secret.key") }
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if s == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("HERALD_LOG_LEVEL must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+func parseBool(name, s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, not %q", name, s)
+	}
+	return b, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loadConfig reads the environment, then the flags of `herald serve`.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	c := config{
+		Addr:        orDefault(getenv("HERALD_ADDR"), "127.0.0.1:8080"),
+		DataDir:     orDefault(getenv("HERALD_DATA_DIR"), "./data"),
+		SecretKey:   getenv("HERALD_SECRET_KEY"),
+		Issuer:      orDefault(getenv("HERALD_TOKEN_ISSUER"), "herald-local"),
+		Audience:    orDefault(getenv("HERALD_TOKEN_AUDIENCE"), "herald"),
+		OIDCJWKSURL: getenv("HERALD_OIDC_JWKS_URL"),
+		OIDCIssuers: splitList(getenv("HERALD_OIDC_ISSUERS")),
+	}
+	var err error
+	if c.LogLevel, err = parseLevel(getenv("HERALD_LOG_LEVEL")); err != nil {
+		return c, err
+	}
+	if c.AllowLocalPaths, err = parseBool("HERALD_ALLOW_LOCAL_DATASOURCES", getenv("HERALD_ALLOW_LOCAL_DATASOURCES")); err != nil {
+		return c, err
+	}
+	if c.DisableLocalKey, err = parseBool("HERALD_DISABLE_LOCAL_TOKENS", getenv("HERALD_DISABLE_LOCAL_TOKENS")); err != nil {
+		return c, err
+	}
+	c.ShutdownTimeout = 20 * time.Second
+	if v := getenv("HERALD_SHUTDOWN_TIMEOUT"); v != "" {
+		if c.ShutdownTimeout, err = time.ParseDuration(v); err != nil || c.ShutdownTimeout <= 0 {
+			return c, fmt.Errorf("HERALD_SHUTDOWN_TIMEOUT must be a positive duration such as 20s, not %q", v)
+		}
+	}
+	if addr, ok, portErr := azfunc.AddrFrom(getenv); portErr != nil {
+		return c, portErr
+	} else if ok {
+		c.CustomHandler = addr
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HERALD_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (HERALD_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return c, errUsage
+	}
+	if fs.NArg() > 0 {
+		_, _ = fmt.Fprintf(stderr, "herald serve: unexpected argument %q\n", fs.Arg(0))
+		return c, errUsage
+	}
+	if c.DisableLocalKey && c.OIDCJWKSURL == "" {
+		return c, fmt.Errorf("HERALD_DISABLE_LOCAL_TOKENS needs HERALD_OIDC_JWKS_URL: otherwise no token could ever be accepted")
+	}
+	if c.OIDCJWKSURL != "" && len(c.OIDCIssuers) == 0 {
+		return c, fmt.Errorf("HERALD_OIDC_JWKS_URL needs HERALD_OIDC_ISSUERS (e.g. https://login.microsoftonline.com/<tenant>/v2.0)")
+	}
+	return c, nil
+}

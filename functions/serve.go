@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/heraldreports/herald/internal/auth"
+	"github.com/heraldreports/herald/internal/azfunc"
+	"github.com/heraldreports/herald/internal/datasource"
+	"github.com/heraldreports/herald/internal/httpapi"
+	"github.com/heraldreports/herald/internal/seal"
+	"github.com/heraldreports/herald/internal/sqlite"
+)
+
+// app is everything serve wires together; close releases it.
+type app struct {
+	handler http.Handler
+	store   *sqlite.Store
+	runner  *datasource.Runner
+}
+
+func (a *app) close() {
+	if a.runner != nil {
+		_ = a.runner.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}
+
+// wire builds the adapters and services for cfg. It is the only place that
+// chooses adapters.
+func wire(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data dir %s: %w", cfg.DataDir, err)
+	}
+	a := &app{}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+	var err error
+	if a.store, err = sqlite.Open(ctx, cfg.dbPath()); err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	box, err := secretBox(cfg)
+	if err != nil {
+		return nil, err
+	}
+	validator, err := newValidator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := datasource.EnsureDemo(ctx, cfg.demoPath(), time.Now()); err != nil {
+		return nil, fmt.Errorf("preparing the demo dataset: %w", err)
+	}
+	a.runner = datasource.NewRunner(datasource.Config{
+		Unsealer: box, AssociatedData: httpapi.DSNAssociatedData, DemoPath: cfg.demoPath(),
+		AllowLocalPaths: cfg.AllowLocalPaths, Now: time.Now,
+	})
+	if err := seedDemo(ctx, a.store, time.Now()); err != nil {
+		return nil, err
+	}
+	api := httpapi.New(httpapi.Config{
+		Store: a.store, Auth: validator, Sealer: box, Tester: a.runner, Log: log, Now: time.Now,
+		AllowLocalPaths: cfg.AllowLocalPaths, Version: version,
+	})
+	a.handler = api
+	if cfg.CustomHandler != "" {
+		a.handler = azfunc.NewServer(api, log)
+	}
+	ok = true
+	return a, nil
+}
+
+func secretBox(cfg config) (*seal.Box, error) {
+	var key []byte
+	var err error
+	if cfg.SecretKey != "" {
+		key, err = seal.ParseKey(cfg.SecretKey)
+	} else {
+		key, err = seal.LoadOrCreateKey(cfg.keyPath())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_SECRET_KEY: %w", err)
+	}
+	return seal.New(key)
+}
+
+func newValidator(cfg config) (*auth.Validator, error) {
+	ac := auth.Config{Audience: cfg.Audience, JWKSURL: cfg.OIDCJWKSURL, Issuers: cfg.OIDCIssuers}
+	if !cfg.DisableLocalKey {
+		key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("loading the local signing key: %w", err)
+		}
+		ac.Local = key
+		ac.Issuers = append(ac.Issuers, cfg.Issuer)
+	}
+	v, err := auth.NewValidator(ac)
+	if err != nil {
+		return nil, fmt.Errorf("configuring token validation: %w", err)
+	}
+	return v, nil
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})).With("service", "herald")
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stdout, cfg.LogLevel)
+	a, err := wire(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	addr, mode := cfg.Addr, "standalone"
+	if cfg.CustomHandler != "" {
+		addr, mode = cfg.CustomHandler, "azure-functions"
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("herald started", "mode", mode, "url", "http://"+ln.Addr().String()+"/", "dataDir", cfg.DataDir, "version", version)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("herald stopped")
+	return nil
+}
