@@ -91,6 +91,7 @@ type Validator struct {
 	jwks     *jwksCache
 	now      func() time.Time
 	parser   *jwt.Parser
+	verified verifiedCache
 }
 
 // NewValidator checks cfg and returns a Validator. The JWKS, if configured,
@@ -196,6 +197,11 @@ func (v *Validator) Validate(ctx context.Context, raw string) (herald.Principal,
 	if len(raw) > MaxTokenBytes {
 		return herald.Principal{}, unauthenticated("token too large", nil)
 	}
+	now := v.now()
+	if p, ok := v.verified.get(raw, now); ok {
+		p.Roles = append([]herald.Role(nil), p.Roles...)
+		return p, nil
+	}
 	claims := &tokenClaims{}
 	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		return v.keyFor(ctx, t, claims)
@@ -212,7 +218,11 @@ func (v *Validator) Validate(ctx context.Context, raw string) (herald.Principal,
 	if !slices.Contains(v.issuers, claims.Issuer) {
 		return herald.Principal{}, unauthenticated("token issuer not accepted", nil)
 	}
-	return claims.principal()
+	p, err := claims.principal()
+	if err == nil && claims.ExpiresAt != nil {
+		v.verified.put(raw, p, claims.ExpiresAt.Time, now)
+	}
+	return p, err
 }
 
 // keyFor is the jwt.Keyfunc: it rejects unaccepted issuers before any key

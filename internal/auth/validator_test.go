@@ -364,3 +364,33 @@ func encodeHeader(t *testing.T, h map[string]any) string {
 	require.NoError(t, err)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+func TestVerifiedTokensAreCachedUntilExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	key, err := auth.LoadOrCreateLocalKey(t.TempDir())
+	require.NoError(t, err)
+	v, err := auth.NewValidator(auth.Config{Local: key, Now: clock, Leeway: time.Second})
+	require.NoError(t, err)
+	tok, err := key.Issue(auth.IssueRequest{TenantID: "acme", Subject: "ana", Roles: []herald.Role{herald.RoleEditor}, TTL: 90 * time.Second, Now: now})
+	require.NoError(t, err)
+
+	p, err := v.Validate(context.Background(), tok)
+	require.NoError(t, err)
+	p.Roles[0] = herald.RoleAdmin // callers cannot poison the cache
+	again, err := v.Validate(context.Background(), tok)
+	require.NoError(t, err)
+	assert.Equal(t, []herald.Role{herald.RoleEditor}, again.Roles)
+
+	now = now.Add(89 * time.Second)
+	_, err = v.Validate(context.Background(), tok)
+	require.NoError(t, err, "valid until its expiry")
+	now = now.Add(3 * time.Second) // past exp and leeway
+	_, err = v.Validate(context.Background(), tok)
+	require.Error(t, err, "a cached token still expires")
+	assert.Equal(t, herald.CodeUnauthenticated, herald.CodeOf(err))
+
+	bad := tok[:len(tok)-2] + "AA"
+	_, err = v.Validate(context.Background(), bad)
+	require.Error(t, err, "only exact tokens hit the cache")
+}
