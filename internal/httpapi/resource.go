@@ -67,6 +67,31 @@ func (rs *resource[T, P]) load(r *http.Request) (herald.Principal, P, error) {
 	return p, v, nil
 }
 
+// loadForWrite loads the record a write targets and checks the client's
+// If-Match against its current version.
+func (rs *resource[T, P]) loadForWrite(r *http.Request) (herald.Principal, P, error) {
+	want, err := ifMatch(r)
+	if err != nil {
+		return herald.Principal{}, nil, err
+	}
+	p, cur, err := rs.load(r)
+	if err != nil {
+		return p, nil, err
+	}
+	if want != "" && want != cur.Version() {
+		return p, nil, herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed since you read it (ETag %s): read it again and retry", rs.noun, cur.Base().ID, quoteETag(cur.Version()))
+	}
+	return p, cur, nil
+}
+
+// staleWrite rewords a conditional write that lost a race.
+func (rs *resource[T, P]) staleWrite(err error, id string) error {
+	if herald.Is(err, herald.CodePreconditionFailed) {
+		return herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed by someone else meanwhile: read it again and retry", rs.noun, id)
+	}
+	return err
+}
+
 func (rs *resource[T, P]) list(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalFrom(r.Context())
 	limit, cursor, err := pageParams(r)
@@ -127,18 +152,9 @@ func (rs *resource[T, P]) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rs *resource[T, P]) replace(w http.ResponseWriter, r *http.Request) {
-	want, err := ifMatch(r)
+	p, cur, err := rs.loadForWrite(r)
 	if err != nil {
 		writeError(w, r, err)
-		return
-	}
-	p, cur, err := rs.load(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if want != "" && want != cur.Version() {
-		writeError(w, r, herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed since you read it (ETag %s): read it again and retry", rs.noun, cur.Base().ID, quoteETag(cur.Version())))
 		return
 	}
 	next, err := rs.build(r, p, cur.Base().ID, cur)
@@ -151,10 +167,7 @@ func (rs *resource[T, P]) replace(w http.ResponseWriter, r *http.Request) {
 	m.Touch(p.Subject, herald.At(rs.s.now()))
 	changes := diff(cur, next)
 	if err := herald.ReplaceRecord(r.Context(), rs.s.store, next); err != nil {
-		if herald.Is(err, herald.CodePreconditionFailed) {
-			err = herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed by someone else meanwhile: read it again and retry", rs.noun, m.ID)
-		}
-		writeError(w, r, err)
+		writeError(w, r, rs.staleWrite(err, m.ID))
 		return
 	}
 	if len(changes) > 0 {
@@ -164,18 +177,9 @@ func (rs *resource[T, P]) replace(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rs *resource[T, P]) remove(w http.ResponseWriter, r *http.Request) {
-	want, err := ifMatch(r)
+	p, cur, err := rs.loadForWrite(r)
 	if err != nil {
 		writeError(w, r, err)
-		return
-	}
-	p, cur, err := rs.load(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if want != "" && want != cur.Version() {
-		writeError(w, r, herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed since you read it: read it again and retry", rs.noun, cur.Base().ID))
 		return
 	}
 	if rs.beforeDelete != nil {
@@ -185,10 +189,7 @@ func (rs *resource[T, P]) remove(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := rs.s.store.Delete(r.Context(), cur.Kind(), p.TenantID, cur.Base().ID, cur.Version()); err != nil {
-		if herald.Is(err, herald.CodePreconditionFailed) {
-			err = herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed by someone else meanwhile: read it again and retry", rs.noun, cur.Base().ID)
-		}
-		writeError(w, r, err)
+		writeError(w, r, rs.staleWrite(err, cur.Base().ID))
 		return
 	}
 	rs.s.audit(r, p, rs.noun+".delete", cur, fmt.Sprintf("deleted %s %q", rs.noun, rs.label(cur)), nil)

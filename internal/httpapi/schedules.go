@@ -173,18 +173,9 @@ func (s *Server) resumeSchedule(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, enabled bool) {
 	rs := s.schedules()
-	want, err := ifMatch(r)
+	p, cur, err := rs.loadForWrite(r)
 	if err != nil {
 		writeError(w, r, err)
-		return
-	}
-	p, cur, err := rs.load(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if want != "" && want != cur.Version() {
-		writeError(w, r, herald.Errorf(herald.CodePreconditionFailed, "schedule %s was changed since you read it: read it again and retry", cur.ID))
 		return
 	}
 	if cur.Enabled == enabled {
@@ -202,7 +193,7 @@ func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, enabled bool
 	}
 	next.Touch(p.Subject, herald.At(s.now()))
 	if err := herald.ReplaceRecord(r.Context(), s.store, &next); err != nil {
-		writeError(w, r, err)
+		writeError(w, r, rs.staleWrite(err, next.ID))
 		return
 	}
 	action, verb := "schedule.pause", "paused"
