@@ -52,7 +52,9 @@ lint: tools ## golangci-lint (complexity limit 15, gosec)
 	$(LINT) run $(PKGS)
 
 .PHONY: unit
-unit: ## all Go tests with the race detector; coverage per package
+unit: ## all Go tests with the race detector; coverage per package (starts PostgreSQL/MariaDB if down)
+	@scripts/services.sh up
+	@trap 'scripts/services.sh down' EXIT; \
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m -covermode=atomic -coverprofile=coverage.out $(PKGS) | tee test-output.txt
 	@echo; echo "coverage per package:"; grep -E '^(ok|---|FAIL)' test-output.txt | grep -o 'github.com/[^ ]*.*coverage: [0-9.]*%' | awk '{print "  " $$1 "  " $$NF}' || true
 	@$(GO) tool cover -func=coverage.out | tail -1

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // This file is the store contract. Stores hold JSON documents keyed by
@@ -48,6 +49,10 @@ const (
 	MaxListLimit     = 1000
 )
 
+// MaxItemBytes is the largest body a store accepts, Cosmos DB's item size
+// limit; every store answers CodeTooLarge beyond it.
+const MaxItemBytes = 2 << 20
+
 // ListQuery selects items of one kind in one tenant.
 type ListQuery struct {
 	Kind     Kind
@@ -65,7 +70,13 @@ type Page struct {
 	NextCursor string
 }
 
-// DueSchedule is the key of a schedule whose next run is due.
+// DueSchedule is the key of a schedule whose next run is due. Stores find
+// them with DueSchedules(ctx, before, limit), the one cross-tenant read of
+// the contract: the enabled schedules (body "enabled": true) whose
+// "nextRunAt" is at or before before, earliest first (ties by tenant, then
+// id), at most limit (1..MaxListLimit). A schedule whose nextRunAt is absent
+// or not a timestamp is never due. The keys may be stale by the time they
+// are used: the caller reads each schedule and writes it conditionally.
 type DueSchedule struct {
 	TenantID   string
 	ScheduleID string
@@ -81,8 +92,8 @@ func ValidField(name string) bool { return fieldPattern.MatchString(name) }
 // Validate checks a query before a store runs it.
 func (q ListQuery) Validate() error {
 	var p Problems
-	if q.Kind == "" {
-		p.Add("kind", "is required")
+	if !slices.Contains(Kinds(), q.Kind) {
+		p.Add("kind", "is not a kind of record")
 	}
 	if !ValidTenantID(q.TenantID) {
 		p.Add("tenantId", "is not a valid tenant id")
@@ -91,7 +102,7 @@ func (q ListQuery) Validate() error {
 		p.Add("orderBy", "is not a valid field name")
 	}
 	if q.Limit < 0 || q.Limit > MaxListLimit {
-		p.Add("limit", "must be between 1 and %d", MaxListLimit)
+		p.Add("limit", "must be between 1 and %d (0 for the default, %d)", MaxListLimit, DefaultListLimit)
 	}
 	for i, c := range q.Where {
 		f := fmt.Sprintf("where[%d]", i)

@@ -339,7 +339,7 @@ func parseETag(etag string) int64 {
 // Limits on what a store accepts.
 const (
 	maxIDLen     = 256
-	maxBodyBytes = 2 << 20 // Cosmos DB's item size limit; both stores refuse the same bodies
+	maxBodyBytes = herald.MaxItemBytes
 )
 
 // checkKey validates an item key before it reaches SQL. Kinds are also
