@@ -202,6 +202,9 @@ func TestScheduleNextRunPauseResume(t *testing.T) {
 	assert.Equal(t, false, paused["enabled"])
 	assert.Nil(t, paused["nextRunAt"])
 	h.must(http.StatusOK, "POST", path+"/pause", f.editor, nil) // idempotent
+	edited := h.must(http.StatusOK, "PUT", path, f.editor, scheduleBody(f.report, "Mondays, paused")).JSON
+	assert.Equal(t, false, edited["enabled"], "an edit that does not mention enabled keeps the schedule paused")
+	assert.Nil(t, edited["nextRunAt"])
 
 	h.setNow(time.Date(2026, 12, 8, 12, 0, 0, 0, time.UTC)) // a Tuesday, after a missed Monday
 	resumed := h.must(http.StatusOK, "POST", path+"/resume", f.editor, nil).JSON
@@ -222,7 +225,7 @@ func TestScheduleNextRunPauseResume(t *testing.T) {
 	for _, e := range h.must(http.StatusOK, "GET", "/api/v1/audit?resourceType=schedule", f.admin, nil).items() {
 		actions = append(actions, e["action"].(string))
 	}
-	assert.Equal(t, []string{"schedule.update", "schedule.update", "schedule.resume", "schedule.pause", "schedule.create"}, actions)
+	assert.Equal(t, []string{"schedule.update", "schedule.update", "schedule.resume", "schedule.update", "schedule.pause", "schedule.create"}, actions)
 }
 
 func TestPagination(t *testing.T) {

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/heraldreports/herald/internal/cronexpr"
@@ -88,9 +90,13 @@ func (s *Server) schedules() *resource[herald.Schedule, *herald.Schedule] {
 	}
 }
 
+// checkCron validates a cron expression; its message names the field and
+// position (the field name "cron" is added by the caller).
 func checkCron(expr string) error {
-	_, err := cronexpr.Parse(expr)
-	return err
+	if _, err := cronexpr.Parse(expr); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "cron: "))
+	}
+	return nil
 }
 
 func (s *Server) buildSchedule(r *http.Request, p herald.Principal, _ string, cur *herald.Schedule) (*herald.Schedule, error) {
@@ -100,7 +106,7 @@ func (s *Server) buildSchedule(r *http.Request, p herald.Principal, _ string, cu
 	}
 	next := &herald.Schedule{
 		ReportID: in.ReportID, Name: in.Name, Description: in.Description, Cron: in.Cron, Timezone: in.Timezone,
-		Enabled: in.Enabled == nil || *in.Enabled, MisfirePolicy: in.MisfirePolicy, OverlapPolicy: in.OverlapPolicy,
+		Enabled: enabledOr(in.Enabled, cur), MisfirePolicy: in.MisfirePolicy, OverlapPolicy: in.OverlapPolicy,
 		CatchUpWindow: in.CatchUpWindow, Spread: in.Spread, Parameters: in.Parameters, Deliveries: in.Deliveries,
 		SendCondition: in.SendCondition,
 	}
@@ -125,6 +131,20 @@ func (s *Server) buildSchedule(r *http.Request, p herald.Principal, _ string, cu
 		return nil, err
 	}
 	return next, nil
+}
+
+// enabledOr is the enabled flag a write asks for; when it says nothing, a
+// new schedule is enabled and an existing one keeps its state (so editing a
+// paused schedule does not resume it).
+func enabledOr(v *bool, cur *herald.Schedule) bool {
+	switch {
+	case v != nil:
+		return *v
+	case cur != nil:
+		return cur.Enabled
+	default:
+		return true
+	}
 }
 
 // planNext sets the schedule's next run. An unchanged, still enabled timing
