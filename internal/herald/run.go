@@ -81,6 +81,7 @@ type Run struct {
 	StartedAt    Instant                    `json:"startedAt,omitzero"`
 	FinishedAt   Instant                    `json:"finishedAt,omitzero"`
 	LeaseUntil   Instant                    `json:"leaseUntil,omitzero"`
+	DueAt        Instant                    `json:"dueAt,omitzero"` // when recovery must look at an unfinished run; absent once terminal
 	Rows         int64                      `json:"rows"`
 	Truncated    bool                       `json:"truncated,omitempty"`
 	Timings      PhaseTimings               `json:"timings"`

@@ -3,6 +3,7 @@ package herald
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/mail"
 	"slices"
 	"strings"
@@ -81,6 +82,7 @@ type Schedule struct {
 	Deliveries    []DeliveryTarget           `json:"deliveries"`
 	SendCondition SendCondition              `json:"sendCondition"`
 	NextRunAt     Instant                    `json:"nextRunAt,omitzero"`
+	DueAt         Instant                    `json:"dueAt,omitzero"` // NextRunAt plus the spread offset while enabled: the scanner's index
 	LastRunAt     Instant                    `json:"lastRunAt,omitzero"`
 	LastRunID     string                     `json:"lastRunId,omitempty"`
 }
@@ -109,6 +111,19 @@ func (s *Schedule) Normalize() {
 		s.Deliveries = []DeliveryTarget{}
 	}
 	s.Cron = strings.TrimSpace(s.Cron)
+}
+
+// SpreadOffset is the schedule's fixed delay after each fire time, in
+// [0, Spread): derived from its key, so it is the same on every scan and
+// different schedules of the same minute start at different moments.
+func (s *Schedule) SpreadOffset() time.Duration {
+	ms := s.Spread.Std().Milliseconds()
+	if ms <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s.TenantID + "/" + s.ID))
+	return time.Duration(h.Sum64()%uint64(ms)) * time.Millisecond //nolint:gosec // below an hour of milliseconds
 }
 
 // Location returns the schedule's time zone.

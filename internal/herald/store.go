@@ -70,18 +70,25 @@ type Page struct {
 	NextCursor string
 }
 
-// DueSchedule is the key of a schedule whose next run is due. Stores find
-// them with DueSchedules(ctx, before, limit), the one cross-tenant read of
-// the contract: the enabled schedules (body "enabled": true) whose
-// "nextRunAt" is at or before before, earliest first (ties by tenant, then
-// id), at most limit (1..MaxListLimit). A schedule whose nextRunAt is absent
-// or not a timestamp is never due. The keys may be stale by the time they
-// are used: the caller reads each schedule and writes it conditionally.
-type DueSchedule struct {
-	TenantID   string
-	ScheduleID string
-	NextRunAt  Instant
+// DueKey names a record whose time to be looked at has come. Records of
+// the kinds in DueKinds carry a "dueAt" instant while something must happen
+// to them: a schedule while it is enabled (its next fire time plus its
+// spread offset), a run while it is queued or running (when recovery must
+// look at it if nothing else has). A store finds them with
+// Due(ctx, kind, before, limit), the one cross-tenant read of the contract:
+// the records of kind whose "dueAt" is at or before before, earliest first
+// (ties by tenant, then id), at most limit (1..MaxListLimit). A record
+// whose dueAt is absent, null or not a timestamp is never due. The keys may
+// be stale by the time they are used: the caller reads each record and
+// writes it conditionally.
+type DueKey struct {
+	TenantID string
+	ID       string
+	DueAt    Instant
 }
+
+// DueKinds lists the kinds of record that have a due index.
+func DueKinds() []Kind { return []Kind{KindSchedule, KindRun} }
 
 var fieldPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
 

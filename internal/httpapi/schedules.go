@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/heraldreports/herald/internal/cronexpr"
 	"github.com/heraldreports/herald/internal/herald"
+	"github.com/heraldreports/herald/internal/scheduler"
 )
 
 type scheduleInput struct {
@@ -151,33 +151,12 @@ func enabledOr(v *bool, cur *herald.Schedule) bool {
 // keeps its pending next run, so an edit never drops a run that is due; a
 // new or changed timing starts from now.
 func (s *Server) planNext(next, cur *herald.Schedule) error {
-	if !next.Enabled {
-		next.NextRunAt = herald.Instant{}
+	if next.Enabled && cur != nil && cur.Enabled && cur.Cron == next.Cron && cur.Timezone == next.Timezone &&
+		cur.Spread == next.Spread && !cur.NextRunAt.IsZero() {
+		next.NextRunAt, next.DueAt = cur.NextRunAt, cur.DueAt
 		return nil
 	}
-	if cur != nil && cur.Enabled && cur.Cron == next.Cron && cur.Timezone == next.Timezone && !cur.NextRunAt.IsZero() {
-		next.NextRunAt = cur.NextRunAt
-		return nil
-	}
-	return s.computeNext(next, s.now())
-}
-
-func (s *Server) computeNext(sc *herald.Schedule, after time.Time) error {
-	expr, err := cronexpr.Parse(sc.Cron)
-	if err != nil {
-		return herald.Wrap(err, herald.CodeInvalid, "cron: %s", err.Error())
-	}
-	loc, err := sc.Location()
-	if err != nil {
-		return err
-	}
-	next := expr.Next(after, loc)
-	if next.IsZero() {
-		return &herald.Error{Code: herald.CodeInvalid, Message: fmt.Sprintf("cron %q never fires", sc.Cron),
-			Fields: []herald.FieldError{{Field: "cron", Message: "never fires (no date matches it within five years)"}}}
-	}
-	sc.NextRunAt = herald.At(next)
-	return nil
+	return scheduler.Plan(next, s.now())
 }
 
 // pauseSchedule serves POST /schedules/{id}/pause.
@@ -204,12 +183,9 @@ func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, enabled bool
 	}
 	next := *cur
 	next.Enabled = enabled
-	next.NextRunAt = herald.Instant{}
-	if enabled {
-		if err := s.computeNext(&next, s.now()); err != nil {
-			writeError(w, r, err)
-			return
-		}
+	if err := scheduler.Plan(&next, s.now()); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	next.Touch(p.Subject, herald.At(s.now()))
 	if err := herald.ReplaceRecord(r.Context(), s.store, &next); err != nil {

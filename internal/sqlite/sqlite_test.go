@@ -367,11 +367,13 @@ func TestQueryPlans(t *testing.T) {
 				}
 			})
 		}
-		t.Run(fmt.Sprintf("due schedules use the partial index (analyzed %v)", analyzed), func(t *testing.T) {
-			plan := queryPlan(t, s.read, dueSQL, "2026-03-02T09:00:00.000Z", 100)
-			assert.Contains(t, plan, "SEARCH items USING INDEX items_due (<expr><?)")
-			assert.NotContains(t, plan, "TEMP B-TREE")
-		})
+		for _, kind := range herald.DueKinds() {
+			t.Run(fmt.Sprintf("due %s records use the partial index (analyzed %v)", kind, analyzed), func(t *testing.T) {
+				plan := queryPlan(t, s.read, dueSQL(kind), "2026-03-02T09:00:00.000Z", 100)
+				assert.Contains(t, plan, "SEARCH items USING INDEX items_due_"+string(kind)+" (<expr><?)")
+				assert.NotContains(t, plan, "TEMP B-TREE")
+			})
+		}
 	}
 }
 
@@ -390,7 +392,7 @@ func TestListIndexesExist(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 
-	named := map[string]bool{"items_due": true}
+	named := map[string]bool{"items_due_schedule": true, "items_due_run": true}
 	fields := []string{"id", "name", "createdAt", "status", "scheduleId", "reportId", "scheduledFor", "runId", "time", "enabled"}
 	for _, kind := range herald.Kinds() {
 		for _, f := range fields {

@@ -45,7 +45,7 @@ type Store struct {
 // stmts are the fixed statements, prepared once at Open.
 type stmts struct {
 	get        *sql.Stmt // read
-	due        *sql.Stmt // read
+	due        map[herald.Kind]*sql.Stmt // read, one per due kind
 	create     *sql.Stmt // write
 	replaceIf  *sql.Stmt // write
 	replaceAny *sql.Stmt // write
@@ -149,7 +149,6 @@ func (s *Store) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&s.stmts.get, s.read, `SELECT version, body FROM items` + key},
-		{&s.stmts.due, s.read, dueSQL},
 		{&s.stmts.create, s.write, `INSERT INTO items (kind, tenant_id, id, version, body) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`},
 		{&s.stmts.replaceIf, s.write, `UPDATE items SET version = version + 1, body = ?` + key + ` AND version = ?
@@ -166,6 +165,14 @@ func (s *Store) prepare(ctx context.Context) error {
 		}
 		*p.dst = st
 	}
+	s.stmts.due = map[herald.Kind]*sql.Stmt{}
+	for _, kind := range herald.DueKinds() {
+		st, err := s.read.PrepareContext(ctx, dueSQL(kind)) //nolint:sqlclosecheck // kept in s.stmts, closed by Close
+		if err != nil {
+			return fmt.Errorf("preparing the due query of %s: %w", kind, err)
+		}
+		s.stmts.due[kind] = st
+	}
 	return nil
 }
 
@@ -174,8 +181,12 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		for _, st := range []*sql.Stmt{s.stmts.get, s.stmts.due, s.stmts.create, s.stmts.replaceIf,
-			s.stmts.replaceAny, s.stmts.deleteIf, s.stmts.deleteAny, s.stmts.version} {
+		stmts := []*sql.Stmt{s.stmts.get, s.stmts.create, s.stmts.replaceIf,
+			s.stmts.replaceAny, s.stmts.deleteIf, s.stmts.deleteAny, s.stmts.version}
+		for _, st := range s.stmts.due {
+			stmts = append(stmts, st)
+		}
+		for _, st := range stmts {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}

@@ -307,7 +307,7 @@ func testHealth(t *testing.T, newStore func(t *testing.T) Store) {
 				_, err := s.List(ctx, herald.ListQuery{Kind: herald.KindReport, TenantID: acme})
 				return err
 			},
-			"DueSchedules": func() error { _, err := s.DueSchedules(ctx, at(0), 10); return err },
+			"Due": func() error { _, err := s.Due(ctx, herald.KindSchedule, at(0), 10); return err },
 		}
 		for name, call := range calls {
 			err := call()

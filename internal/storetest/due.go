@@ -14,96 +14,133 @@ import (
 	"github.com/heraldreports/herald/internal/herald"
 )
 
-// dueKey renders a due schedule for comparisons and failure messages.
-func dueKey(tenantID, scheduleID string, next herald.Instant) string {
-	return fmt.Sprintf("%s@%s/%s", next, tenantID, scheduleID)
+// dueKey renders a due key for comparisons and failure messages.
+func dueKey(tenantID, id string, at herald.Instant) string {
+	return fmt.Sprintf("%s@%s/%s", at, tenantID, id)
 }
 
-func dueKeys(ds []herald.DueSchedule) []string {
+func dueKeys(ds []herald.DueKey) []string {
 	out := make([]string, len(ds))
 	for i, d := range ds {
-		out[i] = dueKey(d.TenantID, d.ScheduleID, d.NextRunAt)
+		out[i] = dueKey(d.TenantID, d.ID, d.DueAt)
 	}
 	return out
 }
 
-func testDueSchedules(t *testing.T, newStore func(t *testing.T) Store) {
-	now := at(0)
+// dueRecord is a record of a due kind with the given dueAt (zero: none).
+func dueRecord(t *testing.T, kind herald.Kind, tenantID, id string, due herald.Instant) herald.Item {
+	t.Helper()
+	switch kind {
+	case herald.KindSchedule:
+		return itemOf(t, newSchedule(tenantID, id, !due.IsZero(), due))
+	default:
+		r := newRun(tenantID, id, newID(herald.PrefixSchedule, 0), herald.RunQueued, at(-time.Hour))
+		r.DueAt = due
+		return itemOf(t, r)
+	}
+}
 
-	t.Run("enabled schedules due by the instant, across tenants, in order", func(t *testing.T) {
+func testDue(t *testing.T, newStore func(t *testing.T) Store) {
+	for _, kind := range herald.DueKinds() {
+		t.Run(string(kind), func(t *testing.T) { testDueKind(t, newStore, kind) })
+	}
+	t.Run("invalid arguments", func(t *testing.T) {
 		s := newStore(t)
-		sharedID := newID(herald.PrefixSchedule, 99, "shared")
+		for _, limit := range []int{0, -1, herald.MaxListLimit + 1} {
+			_, err := s.Due(t.Context(), herald.KindSchedule, at(0), limit)
+			requireCode(t, err, herald.CodeInvalid, "limit %d", limit)
+		}
+		_, err := s.Due(t.Context(), herald.KindSchedule, herald.Instant{}, 10)
+		requireCode(t, err, herald.CodeInvalid, "zero instant")
+		_, err = s.Due(t.Context(), herald.KindReport, at(0), 10)
+		requireCode(t, err, herald.CodeInvalid, "a kind without a due index")
+	})
+}
+
+func testDueKind(t *testing.T, newStore func(t *testing.T) Store, kind herald.Kind) {
+	now := at(0)
+	prefix := herald.PrefixSchedule
+	if kind == herald.KindRun {
+		prefix = herald.PrefixRun
+	}
+
+	t.Run("due by the instant, across tenants, in order", func(t *testing.T) {
+		s := newStore(t)
+		sharedID := newID(prefix, 99, "shared")
 		fixtures := []struct {
 			tenantID, id string
-			enabled      bool
-			next         herald.Instant
-			due          bool
+			due          herald.Instant
+			isDue        bool
 		}{
-			{"t1", newID(herald.PrefixSchedule, 1), true, at(-2 * time.Hour), true},
-			{"t2", newID(herald.PrefixSchedule, 2), true, at(-2 * time.Hour), true}, // same time: by tenant
-			{"t0", newID(herald.PrefixSchedule, 3), true, at(-2 * time.Hour), true},
-			{"t1", newID(herald.PrefixSchedule, 4), true, now, true}, // exactly at before: due
-			{"t3", newID(herald.PrefixSchedule, 5), true, at(time.Millisecond), false},
-			{"t3", newID(herald.PrefixSchedule, 6), true, at(30 * 24 * time.Hour), false},
-			{"t2", newID(herald.PrefixSchedule, 7), false, at(-3 * time.Hour), false}, // disabled
-			{"t3", newID(herald.PrefixSchedule, 8), true, herald.Instant{}, false},    // no nextRunAt
-			{"t3", newID(herald.PrefixSchedule, 9), true, at(-time.Hour), true},
-			{"t1", sharedID, true, at(-90 * time.Minute), true}, // one id in two tenants
-			{"t2", sharedID, true, at(-90 * time.Minute), true},
-			{"t1", newID(herald.PrefixSchedule, 10), true, at(-366 * 24 * time.Hour), true},
+			{"t1", newID(prefix, 1), at(-2 * time.Hour), true},
+			{"t2", newID(prefix, 2), at(-2 * time.Hour), true}, // same time: by tenant
+			{"t0", newID(prefix, 3), at(-2 * time.Hour), true},
+			{"t1", newID(prefix, 4), now, true}, // exactly at before: due
+			{"t3", newID(prefix, 5), at(time.Millisecond), false},
+			{"t3", newID(prefix, 6), at(30 * 24 * time.Hour), false},
+			{"t2", newID(prefix, 7), herald.Instant{}, false}, // nothing due
+			{"t3", newID(prefix, 9), at(-time.Hour), true},
+			{"t1", sharedID, at(-90 * time.Minute), true}, // one id in two tenants
+			{"t2", sharedID, at(-90 * time.Minute), true},
+			{"t1", newID(prefix, 10), at(-366 * 24 * time.Hour), true},
 		}
-		var due []herald.DueSchedule
+		var due []herald.DueKey
 		for _, f := range fixtures {
-			create(t, s, itemOf(t, newSchedule(f.tenantID, f.id, f.enabled, f.next)))
-			if f.due {
-				due = append(due, herald.DueSchedule{TenantID: f.tenantID, ScheduleID: f.id, NextRunAt: f.next})
+			create(t, s, dueRecord(t, kind, f.tenantID, f.id, f.due))
+			if f.isDue {
+				due = append(due, herald.DueKey{TenantID: f.tenantID, ID: f.id, DueAt: f.due})
 			}
 		}
-		slices.SortFunc(due, func(a, b herald.DueSchedule) int {
-			return cmp.Or(a.NextRunAt.Compare(b.NextRunAt.Time), cmp.Compare(a.TenantID, b.TenantID),
-				cmp.Compare(a.ScheduleID, b.ScheduleID))
+		slices.SortFunc(due, func(a, b herald.DueKey) int {
+			return cmp.Or(a.DueAt.Compare(b.DueAt.Time), cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ID, b.ID))
 		})
 		want := dueKeys(due)
 
-		// Records that look due but are not.
-		nullNext := itemOf(t, newSchedule("t1", newID(herald.PrefixSchedule, 20), true, now))
-		nullNext.Body = withField(t, nullNext.Body, "nextRunAt", json.RawMessage("null"))
-		create(t, s, nullNext)
-		for _, kind := range []herald.Kind{herald.KindRun, herald.KindReport} {
-			it := itemOf(t, sampleRecord(t, kind, "t1", newID("lookalike", 21), 0))
-			it.Body = withField(t, it.Body, "enabled", true)
-			it.Body = withField(t, it.Body, "nextRunAt", at(-time.Hour).String())
+		// Records that look due but are not: a null dueAt, a dueAt that is
+		// not a timestamp, and a dueAt on records of other kinds.
+		nullDue := dueRecord(t, kind, "t1", newID(prefix, 20), now)
+		nullDue.Body = withField(t, nullDue.Body, "dueAt", json.RawMessage("null"))
+		create(t, s, nullDue)
+		garbage := dueRecord(t, kind, "t1", newID(prefix, 21), now)
+		garbage.Body = withField(t, garbage.Body, "dueAt", 12)
+		create(t, s, garbage)
+		for _, other := range []herald.Kind{herald.KindReport, herald.KindSchedule, herald.KindRun} {
+			if other == kind {
+				continue
+			}
+			it := itemOf(t, sampleRecord(t, other, "t1", newID("lookalike", 22), 0))
+			it.Body = withField(t, it.Body, "dueAt", at(-time.Hour).String())
 			create(t, s, it)
 		}
 
-		got, err := s.DueSchedules(t.Context(), now, 100)
+		got, err := s.Due(t.Context(), kind, now, 100)
 		require.NoError(t, err)
 		assert.Equal(t, want, dueKeys(got))
 
-		got, err = s.DueSchedules(t.Context(), now, 3)
+		got, err = s.Due(t.Context(), kind, now, 3)
 		require.NoError(t, err)
 		assert.Equal(t, want[:3], dueKeys(got), "limit keeps the earliest")
 
-		got, err = s.DueSchedules(t.Context(), at(-48*time.Hour), 100)
+		got, err = s.Due(t.Context(), kind, at(-48*time.Hour), 100)
 		require.NoError(t, err)
 		assert.Equal(t, want[:1], dueKeys(got), "an earlier instant")
 	})
 
-	t.Run("a schedule stops being due when moved, disabled or deleted", func(t *testing.T) {
+	t.Run("a record stops being due when moved, cleared or deleted", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
 		var items []herald.Item
 		for n := range 4 {
-			it := itemOf(t, newSchedule(acme, newID(herald.PrefixSchedule, n), true, at(-time.Duration(n+1)*time.Minute)))
+			it := dueRecord(t, kind, acme, newID(prefix, n), at(-time.Duration(n+1)*time.Minute))
 			it.ETag = create(t, s, it)
 			items = append(items, it)
 		}
 		due := func() []string {
-			got, err := s.DueSchedules(ctx, now, 10)
+			got, err := s.Due(ctx, kind, now, 10)
 			require.NoError(t, err)
 			out := make([]string, len(got))
 			for i, d := range got {
-				out[i] = d.ScheduleID
+				out[i] = d.ID
 			}
 			return out
 		}
@@ -114,30 +151,17 @@ func testDueSchedules(t *testing.T, newStore func(t *testing.T) Store) {
 			_, err := s.Replace(ctx, it)
 			require.NoError(t, err)
 		}
-		replace(items[3], "nextRunAt", at(time.Hour).String()) // the scanner moved it past now
-		replace(items[2], "enabled", false)
-		require.NoError(t, s.Delete(ctx, herald.KindSchedule, acme, items[1].ID, ""))
+		replace(items[3], "dueAt", at(time.Hour).String()) // moved past now
+		replace(items[2], "dueAt", nil)                    // nothing left to do
+		require.NoError(t, s.Delete(ctx, kind, acme, items[1].ID, ""))
 		assert.Equal(t, []string{items[0].ID}, due())
-
-		replace(items[0], "nextRunAt", nil) // no next run at all
-		assert.Empty(t, due())
 	})
 
 	t.Run("nothing due", func(t *testing.T) {
 		s := newStore(t)
-		create(t, s, itemOf(t, newSchedule(acme, newID(herald.PrefixSchedule, 1), true, at(time.Hour))))
-		got, err := s.DueSchedules(t.Context(), now, 10)
+		create(t, s, dueRecord(t, kind, acme, newID(prefix, 1), at(time.Hour)))
+		got, err := s.Due(t.Context(), kind, now, 10)
 		require.NoError(t, err)
 		assert.Empty(t, got)
-	})
-
-	t.Run("invalid arguments", func(t *testing.T) {
-		s := newStore(t)
-		for _, limit := range []int{0, -1, herald.MaxListLimit + 1} {
-			_, err := s.DueSchedules(t.Context(), now, limit)
-			requireCode(t, err, herald.CodeInvalid, "limit %d", limit)
-		}
-		_, err := s.DueSchedules(t.Context(), herald.Instant{}, 10)
-		requireCode(t, err, herald.CodeInvalid, "zero instant")
 	})
 }

@@ -72,6 +72,9 @@ func newSchedule(tenantID, id string, enabled bool, next herald.Instant) *herald
 		},
 		NextRunAt: next,
 	}
+	if enabled {
+		s.DueAt = next
+	}
 	s.Normalize()
 	return s
 }

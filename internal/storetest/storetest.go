@@ -36,12 +36,12 @@ import (
 // the scanner's cross-tenant lookup and a health check.
 type Store interface {
 	herald.Documents
-	// DueSchedules returns, across all tenants, the keys of the schedules
-	// (kind herald.KindSchedule) whose body has "enabled": true and a
-	// "nextRunAt" at or before before (compared as InstantLayout text),
-	// ordered by nextRunAt, then tenant, then id; at most limit, which must
-	// be 1..herald.MaxListLimit (else CodeInvalid).
-	DueSchedules(ctx context.Context, before herald.Instant, limit int) ([]herald.DueSchedule, error)
+	// Due returns, across all tenants, the keys of the records of kind (one
+	// of herald.DueKinds, else CodeInvalid) whose body has a "dueAt" at or
+	// before before (compared as InstantLayout text), ordered by dueAt, then
+	// tenant, then id; at most limit, which must be 1..herald.MaxListLimit
+	// (else CodeInvalid).
+	Due(ctx context.Context, kind herald.Kind, before herald.Instant, limit int) ([]herald.DueKey, error)
 	// Ping returns nil when the store can serve requests.
 	Ping(ctx context.Context) error
 }
@@ -62,7 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"List", testList},
 		{"ListPagination", testListPagination},
 		{"Isolation", testIsolation},
-		{"DueSchedules", testDueSchedules},
+		{"Due", testDue},
 		{"Health", testHealth},
 	}
 	for _, g := range groups {
