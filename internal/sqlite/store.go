@@ -44,14 +44,14 @@ type Store struct {
 
 // stmts are the fixed statements, prepared once at Open.
 type stmts struct {
-	get        *sql.Stmt // read
+	get        *sql.Stmt                 // read
 	due        map[herald.Kind]*sql.Stmt // read, one per due kind
-	create     *sql.Stmt // write
-	replaceIf  *sql.Stmt // write
-	replaceAny *sql.Stmt // write
-	deleteIf   *sql.Stmt // write
-	deleteAny  *sql.Stmt // write
-	version    *sql.Stmt // write: disambiguates a write that changed nothing
+	create     *sql.Stmt                 // write
+	replaceIf  *sql.Stmt                 // write
+	replaceAny *sql.Stmt                 // write
+	deleteIf   *sql.Stmt                 // write
+	deleteAny  *sql.Stmt                 // write
+	version    *sql.Stmt                 // write: disambiguates a write that changed nothing
 }
 
 // options are the knobs tests turn; Open uses defaultOptions.
