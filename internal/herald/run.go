@@ -1,6 +1,9 @@
 package herald
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // RunStatus is the state of a run.
 type RunStatus string
@@ -34,6 +37,18 @@ func (s RunStatus) CanMove(next RunStatus) bool {
 	}
 	return false
 }
+
+// Run lifecycle limits.
+const (
+	// MaxAttempts bounds how often a run whose worker vanished (its lease
+	// expired) is started again before it fails.
+	MaxAttempts = 3
+	// DefaultLease is how long a worker holds a running run without renewing it.
+	DefaultLease = 5 * time.Minute
+)
+
+// Active reports whether the run is queued or running.
+func (s RunStatus) Active() bool { return s == RunQueued || s == RunRunning }
 
 // Trigger says what created a run.
 type Trigger string
@@ -78,6 +93,7 @@ type Run struct {
 	Attempt      int                        `json:"attempt"`
 	Parameters   map[string]json.RawMessage `json:"parameters,omitempty"`
 	RetryOf      string                     `json:"retryOf,omitempty"`
+	BlockedBy    string                     `json:"blockedBy,omitempty"` // overlap bufferOne: waits for this run of the schedule to end
 	StartedAt    Instant                    `json:"startedAt,omitzero"`
 	FinishedAt   Instant                    `json:"finishedAt,omitzero"`
 	LeaseUntil   Instant                    `json:"leaseUntil,omitzero"`
@@ -146,3 +162,9 @@ type AuditEvent struct {
 
 // Kind implements Record.
 func (*AuditEvent) Kind() Kind { return KindAudit }
+
+// Skip makes a new run a skipped one, finished at now with reason.
+func (r *Run) Skip(reason string, now Instant) {
+	r.Status, r.Reason = RunSkipped, reason
+	r.FinishedAt, r.DueAt = now, Instant{}
+}
