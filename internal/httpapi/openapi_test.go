@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldreports/herald/internal/cronexpr"
 	"github.com/heraldreports/herald/internal/herald"
+	"github.com/heraldreports/herald/internal/scheduler"
 )
 
 // This file keeps openapi.json honest: the document must describe exactly
@@ -416,6 +417,17 @@ var openAPIGoTypes = map[string]struct {
 	"ReportList":       {reflect.TypeFor[listResponse[any]](), false},
 	"ScheduleList":     {reflect.TypeFor[listResponse[any]](), false},
 	"AuditEventList":   {reflect.TypeFor[listResponse[any]](), false},
+	"RunNowInput":      {reflect.TypeFor[runNowInput](), true},
+	"BackfillInput":    {reflect.TypeFor[backfillInput](), true},
+	"CronPreviewInput": {reflect.TypeFor[previewInput](), true},
+	"Run":              {reflect.TypeFor[runView](), false},
+	"Artifact":         {reflect.TypeFor[artifactView](), false},
+	"Delivery":         {reflect.TypeFor[deliveryView](), false},
+	"PhaseTimings":     {reflect.TypeFor[herald.PhaseTimings](), false},
+	"RunList":          {reflect.TypeFor[listResponse[any]](), false},
+	"BackfillResult":   {reflect.TypeFor[backfillView](), false},
+	"CronPreview":      {reflect.TypeFor[scheduler.Preview](), false},
+	"CronPreviewTime":  {reflect.TypeFor[scheduler.PreviewTime](), false},
 }
 
 // jsonFields returns the JSON names of a struct's fields and which of them
@@ -593,10 +605,51 @@ func TestOpenAPIExamplesAreReal(t *testing.T) {
 			}
 		}
 	}
-	for _, kind := range []string{"DataSource", "Report", "Schedule"} {
+	for _, kind := range []string{"DataSource", "Report", "Schedule", "Run"} {
 		for _, v := range byKind[kind] {
 			id := reflect.ValueOf(v).Elem().FieldByName("ID").String()
 			assert.Regexp(t, idPattern, id, "%s example id", kind)
+		}
+	}
+}
+
+// TestOpenAPICronPreviewExamplesAreReal answers each request example of
+// POST /cron/preview with the real preview and compares it with the 200
+// example of the same name: the daylight-saving figures must be computed,
+// not hand-made.
+func TestOpenAPICronPreviewExamplesAreReal(t *testing.T) {
+	doc := loadOpenAPI(t)
+	var preview *openAPIOperation
+	for _, o := range doc.operations(t) {
+		if o.String() == "POST /api/v1/cron/preview" {
+			preview = &o.op
+		}
+	}
+	if preview == nil || preview.RequestBody == nil {
+		t.Fatal("POST /api/v1/cron/preview with a request body is not documented")
+	}
+	requests := preview.RequestBody.Content["application/json"].Examples
+	responses := preview.Responses["200"].Content["application/json"].Examples
+	oaNotEmpty(t, requests)
+	for key, req := range requests {
+		v, err := decodeStrict(req.Value, reflect.TypeFor[previewInput]())
+		if !assert.NoError(t, err, "request example %s", key) {
+			continue
+		}
+		in := v.(*previewInput)
+		if !assert.False(t, in.From.IsZero(), "request example %s needs a fixed from", key) {
+			continue
+		}
+		if in.Count == 0 {
+			in.Count = 5
+		}
+		got, err := scheduler.PreviewCron(in.Cron, in.Timezone, in.From.Time, in.Count)
+		if !assert.NoError(t, err, "request example %s", key) {
+			continue
+		}
+		resp, ok := responses[key]
+		if assert.True(t, ok, "request example %s has no 200 example of the same name", key) {
+			assert.JSONEq(t, string(mustJSON(t, got)), string(resp.Value), "200 example %s is not what the preview gives", key)
 		}
 	}
 }

@@ -29,6 +29,7 @@ type resource[T any, P record[T]] struct {
 	prefix   string // id prefix
 	writeMin herald.Role
 	orderBy  string
+	desc     bool
 	// build turns the request body into the record to store under id; cur
 	// is nil on create.
 	build func(r *http.Request, p herald.Principal, id string, cur P) (P, error)
@@ -107,7 +108,7 @@ func (rs *resource[T, P]) list(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	items, next, err := herald.ListRecords[T, P](r.Context(), rs.s.store, herald.ListQuery{
-		TenantID: p.TenantID, Where: where, OrderBy: rs.orderBy, Limit: limit, Cursor: cursor,
+		TenantID: p.TenantID, Where: where, OrderBy: rs.orderBy, Desc: rs.desc, Limit: limit, Cursor: cursor,
 	})
 	if err != nil {
 		writeError(w, r, err)

@@ -43,6 +43,7 @@ type Config struct {
 	Auth   Authenticator
 	Sealer Sealer
 	Tester ConnTester
+	Runs   RunService
 	Log    *slog.Logger
 	Now    func() time.Time
 	// AllowLocalPaths permits data sources of kind sqlite (files on the
@@ -60,6 +61,7 @@ type Server struct {
 	auth       Authenticator
 	sealer     Sealer
 	tester     ConnTester
+	runsSvc    RunService
 	log        *slog.Logger
 	now        func() time.Time
 	localPaths bool
@@ -73,7 +75,7 @@ var openAPIDocument []byte
 // New builds the API server.
 func New(cfg Config) *Server {
 	s := &Server{
-		store: cfg.Store, auth: cfg.Auth, sealer: cfg.Sealer, tester: cfg.Tester,
+		store: cfg.Store, auth: cfg.Auth, sealer: cfg.Sealer, tester: cfg.Tester, runsSvc: cfg.Runs,
 		log: cfg.Log, now: cfg.Now, localPaths: cfg.AllowLocalPaths, version: cfg.Version,
 	}
 	if s.log == nil {
@@ -117,12 +119,19 @@ func (s *Server) routes(home http.Handler) chi.Router {
 			ds.routes(r)
 			r.With(requireRole(herald.RoleAdmin)).Post("/{id}/test", s.testDataSource)
 		})
-		r.Route("/reports", s.reports().routes)
+		r.Route("/reports", func(r chi.Router) {
+			s.reports().routes(r)
+			r.With(requireRole(herald.RoleEditor)).Post("/{id}/runs", s.runReport)
+		})
 		r.Route("/schedules", func(r chi.Router) {
 			s.schedules().routes(r)
 			r.With(requireRole(herald.RoleEditor)).Post("/{id}/pause", s.pauseSchedule)
 			r.With(requireRole(herald.RoleEditor)).Post("/{id}/resume", s.resumeSchedule)
+			r.With(requireRole(herald.RoleEditor)).Post("/{id}/backfill", s.backfillSchedule)
+			r.Get("/{id}/next", s.nextRuns)
 		})
+		r.Route("/runs", s.runRoutes)
+		r.Post("/cron/preview", s.previewCron)
 		r.With(requireRole(herald.RoleAdmin)).Get("/audit", s.listAudit)
 	})
 	if home == nil {

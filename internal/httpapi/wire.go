@@ -55,6 +55,24 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
+// decodeOptionalJSON is decodeJSON for endpoints whose body may be left
+// out: an empty body (however it is framed) means {}.
+func decodeOptionalJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return herald.Errorf(herald.CodeTooLarge, "request body is larger than %d bytes", tooBig.Limit)
+		}
+		return herald.Wrap(err, herald.CodeInvalid, "request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return decodeJSON(r, v)
+}
+
 func jsonProblem(err error, body []byte) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
