@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldreports/herald/internal/azfunc"
+	"github.com/heraldreports/herald/internal/herald"
 )
 
 // config is the server configuration, from HERALD_* variables and flags.
@@ -26,7 +27,11 @@ type config struct {
 	OIDCIssuers     []string
 	DisableLocalKey bool
 	ShutdownTimeout time.Duration
-	CustomHandler   string // listen address in custom-handler mode, "" standalone
+	ScanInterval    time.Duration // standalone scans and recovery passes
+	Workers         int           // generation jobs handled at once
+	RunLease        time.Duration // how long a worker holds a run without renewing it
+	QueueLock       time.Duration // how long a received message stays locked without renewal
+	CustomHandler   string        // listen address in custom-handler mode, "" standalone
 }
 
 func (c config) dbPath() string   { return filepath.Join(c.DataDir, "herald.db") }
@@ -55,6 +60,17 @@ func parseBool(name, s string) (bool, error) {
 	return b, nil
 }
 
+func positiveDuration(name, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 5s, not %q", name, v)
+	}
+	return d, nil
+}
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
@@ -72,8 +88,8 @@ func splitList(s string) []string {
 	return out
 }
 
-// loadConfig reads the environment, then the flags of `herald serve`.
-func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+// configFromEnv reads the HERALD_* variables (and the Functions host's port).
+func configFromEnv(getenv func(string) string) (config, error) {
 	c := config{
 		Addr:        orDefault(getenv("HERALD_ADDR"), "127.0.0.1:8080"),
 		DataDir:     orDefault(getenv("HERALD_DATA_DIR"), "./data"),
@@ -93,16 +109,39 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.DisableLocalKey, err = parseBool("HERALD_DISABLE_LOCAL_TOKENS", getenv("HERALD_DISABLE_LOCAL_TOKENS")); err != nil {
 		return c, err
 	}
-	c.ShutdownTimeout = 20 * time.Second
-	if v := getenv("HERALD_SHUTDOWN_TIMEOUT"); v != "" {
-		if c.ShutdownTimeout, err = time.ParseDuration(v); err != nil || c.ShutdownTimeout <= 0 {
-			return c, fmt.Errorf("HERALD_SHUTDOWN_TIMEOUT must be a positive duration such as 20s, not %q", v)
+	if c.ShutdownTimeout, err = positiveDuration("HERALD_SHUTDOWN_TIMEOUT", getenv("HERALD_SHUTDOWN_TIMEOUT"), 20*time.Second); err != nil {
+		return c, err
+	}
+	if c.ScanInterval, err = positiveDuration("HERALD_SCAN_INTERVAL", getenv("HERALD_SCAN_INTERVAL"), 5*time.Second); err != nil {
+		return c, err
+	}
+	if c.RunLease, err = positiveDuration("HERALD_RUN_LEASE", getenv("HERALD_RUN_LEASE"), herald.DefaultLease); err != nil {
+		return c, err
+	}
+	if c.QueueLock, err = positiveDuration("HERALD_QUEUE_LOCK", getenv("HERALD_QUEUE_LOCK"), time.Minute); err != nil {
+		return c, err
+	}
+	c.Workers = 4
+	if v := getenv("HERALD_WORKERS"); v != "" {
+		n, convErr := strconv.Atoi(v)
+		if convErr != nil || n < 1 || n > 256 {
+			return c, fmt.Errorf("HERALD_WORKERS must be an integer from 1 to 256, not %q", v)
 		}
+		c.Workers = n
 	}
 	if addr, ok, portErr := azfunc.AddrFrom(getenv); portErr != nil {
 		return c, portErr
 	} else if ok {
 		c.CustomHandler = addr
+	}
+	return c, nil
+}
+
+// loadConfig reads the environment, then the flags of `herald serve`.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	c, err := configFromEnv(getenv)
+	if err != nil {
+		return c, err
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

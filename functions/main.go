@@ -4,6 +4,8 @@
 //	herald serve                  start the server (standalone, or custom handler when FUNCTIONS_CUSTOMHANDLER_PORT is set)
 //	herald token --tenant T --role R [--subject S] [--ttl D]
 //	                              print a bearer token signed with the data dir's local key
+//	herald cron "0 9 * * MON-FRI" --tz Europe/Berlin -n 5 [--from T]
+//	                              print the next fire times (UTC first, then local)
 //	herald version                print the version
 package main
 
@@ -15,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // IANA zones on any host, including minimal containers
 )
 
@@ -42,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = serve(ctx, args, getenv, stdout, stderr)
 	case "token":
 		err = token(args, getenv, stdout, stderr)
+	case "cron":
+		err = cronCmd(args, stdout, stderr, time.Now())
 	case "version", "--version":
 		_, _ = fmt.Fprintln(stdout, "herald", version)
 	case "help", "-h", "--help":

@@ -190,6 +190,23 @@ func TestServeStandalone(t *testing.T) {
 	code, _ = get(t, base+"/api/v1/me", "")
 	assert.Equal(t, http.StatusUnauthorized, code)
 
+	// Run now: the in-process worker takes the job and finishes the run.
+	_, reports := get(t, base+"/api/v1/reports", token)
+	reportID := reports["items"].([]any)[0].(map[string]any)["id"].(string)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/reports/"+reportID+"/runs", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var run map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&run))
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", run)
+	require.Eventually(t, func() bool {
+		_, got := get(t, base+"/api/v1/runs/"+run["id"].(string), token)
+		return got["status"] == "succeeded"
+	}, 15*time.Second, 50*time.Millisecond, "the run finishes")
+
 	assert.Equal(t, 0, stop(), "graceful shutdown exits 0")
 	assert.Contains(t, logs.String(), `"msg":"herald stopped"`)
 	assert.Contains(t, logs.String(), `"tenantId":"demo"`, "access log lines name the tenant")
@@ -198,7 +215,7 @@ func TestServeStandalone(t *testing.T) {
 	base, _, stop = startServe(t, vars, "--addr", "127.0.0.1:0")
 	_, sources = get(t, base+"/api/v1/datasources", token)
 	assert.Len(t, sources["items"], 1)
-	_, reports := get(t, base+"/api/v1/reports", token)
+	_, reports = get(t, base+"/api/v1/reports", token)
 	assert.Len(t, reports["items"], 1)
 	assert.Equal(t, 0, stop())
 }
@@ -233,4 +250,26 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 	code = run(context.Background(), []string{"serve", "--addr", ln.Addr().String(), "--data-dir", t.TempDir()}, env(nil), io.Discard, &errOut)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut.String(), "listening on")
+}
+
+func TestCronCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"cron", "30 2 * * *", "--tz", "Europe/Berlin", "-n", "3", "--from", "2026-03-28T00:00:00Z"}, env(nil), &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	assert.Equal(t, "# At 02:30, Europe/Berlin\n"+
+		"2026-03-28T01:30:00Z  2026-03-28T02:30:00+01:00 CET\n"+
+		"2026-03-29T01:00:00Z  2026-03-29T03:00:00+02:00 CEST  (DST: 2026-03-29 02:30:00 does not exist)\n"+
+		"2026-03-30T00:30:00Z  2026-03-30T02:30:00+02:00 CEST\n", out.String())
+
+	out.Reset()
+	require.Equal(t, 0, run(context.Background(), []string{"cron", "--tz", "America/New_York", "-n", "2", "--from", "2026-11-01T04:00:00Z", "30 1 * * *"}, env(nil), &out, io.Discard))
+	assert.Contains(t, out.String(), "2026-11-01T05:30:00Z  2026-11-01T01:30:00-04:00 EDT", "flags before the expression; the repeated 01:30 fires once")
+
+	for _, args := range [][]string{{"cron"}, {"cron", "a", "b"}, {"cron", "--nope", "x"}} {
+		assert.Equal(t, 2, run(context.Background(), args, env(nil), io.Discard, io.Discard), "%v", args)
+	}
+	errOut.Reset()
+	assert.Equal(t, 1, run(context.Background(), []string{"cron", "0 25 * * *", "--tz", "Mars/Base"}, env(nil), io.Discard, &errOut))
+	assert.Contains(t, errOut.String(), "hour field")
+	assert.Contains(t, errOut.String(), "Mars/Base")
 }

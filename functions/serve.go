@@ -9,21 +9,30 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/heraldreports/herald/internal/auth"
 	"github.com/heraldreports/herald/internal/azfunc"
 	"github.com/heraldreports/herald/internal/datasource"
+	"github.com/heraldreports/herald/internal/generate"
+	"github.com/heraldreports/herald/internal/herald"
 	"github.com/heraldreports/herald/internal/httpapi"
+	"github.com/heraldreports/herald/internal/scheduler"
 	"github.com/heraldreports/herald/internal/seal"
 	"github.com/heraldreports/herald/internal/sqlite"
+	"github.com/heraldreports/herald/internal/worker"
 )
 
 // app is everything serve wires together; close releases it.
 type app struct {
-	handler http.Handler
-	store   *sqlite.Store
-	runner  *datasource.Runner
+	handler  http.Handler
+	store    *sqlite.Store
+	runner   *datasource.Runner
+	queue    *sqlite.Queue
+	scanner  *scheduler.Scanner
+	runs     *scheduler.Runs
+	generate *worker.Pool
 }
 
 func (a *app) close() {
@@ -70,13 +79,32 @@ func wire(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := seedDemo(ctx, a.store, time.Now()); err != nil {
 		return nil, err
 	}
+	a.queue = a.store.Queue()
+	a.runs = scheduler.NewRuns(a.store, a.queue, log, time.Now)
+	a.scanner = scheduler.NewScanner(a.store, a.queue, log)
+	gen := generate.NewHandler(a.runs, log, cfg.RunLease)
+	a.generate = worker.New(a.queue, func(ctx context.Context, d herald.QueueDelivery) error {
+		return gen.Handle(ctx, d.Body)
+	}, worker.Config{Queue: herald.QueueGenerate, Concurrency: cfg.Workers, LockFor: cfg.QueueLock}, log)
 	api := httpapi.New(httpapi.Config{
-		Store: a.store, Auth: validator, Sealer: box, Tester: a.runner, Log: log, Now: time.Now,
+		Store: a.store, Auth: validator, Sealer: box, Tester: a.runner, Runs: a.runs, Log: log, Now: time.Now,
 		AllowLocalPaths: cfg.AllowLocalPaths, Version: version,
 	})
 	a.handler = api
 	if cfg.CustomHandler != "" {
-		a.handler = azfunc.NewServer(api, log)
+		fn := azfunc.NewServer(api, log)
+		fn.Timer(azfunc.FunctionScanSchedules, azfunc.BindingTimer, func(ctx context.Context, _ azfunc.Timer) error {
+			now := time.Now()
+			if _, err := a.scanner.RunOnce(ctx, now); err != nil {
+				return err
+			}
+			_, err := a.runs.Recover(ctx, now)
+			return err
+		})
+		fn.ServiceBus(azfunc.FunctionGenerateReport, azfunc.BindingMessage, func(ctx context.Context, m azfunc.ServiceBusMessage) error {
+			return gen.Handle(ctx, m.Body)
+		})
+		a.handler = fn
 	}
 	ok = true
 	return a, nil
@@ -150,6 +178,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	background.Go(func() { a.generate.Run(bg) })
+	background.Go(func() { a.runs.RunRecovery(bg, cfg.ScanInterval) })
+	if cfg.CustomHandler == "" { // in Azure the ScanSchedules timer drives the scans
+		background.Go(func() { a.scanner.Run(bg, cfg.ScanInterval, time.Now) })
+	}
+	defer func() {
+		stopBackground()
+		background.Wait()
+	}()
 	log.Info("herald started", "mode", mode, "url", "http://"+ln.Addr().String()+"/", "dataDir", cfg.DataDir, "version", version)
 
 	select {
