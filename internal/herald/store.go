@@ -151,6 +151,59 @@ type Documents interface {
 	List(ctx context.Context, q ListQuery) (Page, error)
 }
 
+// Write is one write of a batch: a create-if-absent, or (Replace) a
+// replace conditional on Item.ETag exactly as Documents.Replace.
+type Write struct {
+	Item    Item
+	Replace bool
+}
+
+// WriteResult is the outcome of one write of a batch: the new ETag, or the
+// error the single call would have returned.
+type WriteResult struct {
+	ETag string
+	Err  error
+}
+
+// MaxBatch bounds the writes of one batch.
+const MaxBatch = 1000
+
+// Batcher applies many independent writes at once, for throughput. Each
+// write has exactly the semantics of its single call and succeeds or fails
+// alone: a batch is not a transaction, and a store may apply it as
+// concurrent single writes. The error is for the batch as a whole (invalid
+// size, store unreachable), in which case no result is meaningful.
+type Batcher interface {
+	WriteBatch(ctx context.Context, writes []Write) ([]WriteResult, error)
+}
+
+// WriteRecords creates (replace false) or conditionally replaces records in
+// one batch, setting each one's new ETag; errs[i] is record i's outcome.
+func WriteRecords(ctx context.Context, b Batcher, replace bool, records []Record) (errs []error, err error) {
+	writes := make([]Write, len(records))
+	for i, r := range records {
+		etag := ""
+		if v, ok := r.(versioned); ok && replace {
+			etag = v.Version()
+		}
+		if writes[i].Item, err = toItem(r, etag); err != nil {
+			return nil, err
+		}
+		writes[i].Replace = replace
+	}
+	results, err := b.WriteBatch(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	errs = make([]error, len(records))
+	for i, res := range results {
+		if errs[i] = res.Err; res.Err == nil {
+			records[i].SetETag(res.ETag)
+		}
+	}
+	return errs, nil
+}
+
 // versioned is implemented by every record through Meta.
 type versioned interface {
 	Record

@@ -14,6 +14,7 @@ import (
 // Store is what the scheduler needs of the record store.
 type Store interface {
 	herald.Documents
+	herald.Batcher
 	Due(ctx context.Context, kind herald.Kind, before herald.Instant, limit int) ([]herald.DueKey, error)
 }
 
@@ -21,6 +22,7 @@ type Store interface {
 // duplicate-detection window is a no-op.
 type Publisher interface {
 	Publish(ctx context.Context, m herald.Message) error
+	PublishBatch(ctx context.Context, ms []herald.Message) error
 }
 
 // Scanner limits.
@@ -110,119 +112,219 @@ func (s *Scanner) RunOnce(ctx context.Context, now time.Time) (ScanStats, error)
 	return total, firstErr
 }
 
+// work is one due schedule of a page and the runs its scan decided.
+type work struct {
+	sch  *herald.Schedule
+	plan firePlan
+	runs []*herald.Run
+	err  error
+}
+
+// processAll handles one page of due schedules in three batched steps, in
+// the order that makes every crash repairable: create the runs, publish
+// their jobs, advance the schedules. A schedule whose step fails is not
+// advanced, so the next scan finds its runs and finishes the work.
 func (s *Scanner) processAll(ctx context.Context, keys []herald.DueKey, now time.Time) (ScanStats, error) {
-	var (
-		mu       sync.Mutex
-		total    ScanStats
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	work := make(chan herald.DueKey)
+	works := s.prepareAll(ctx, keys, now)
+	var st ScanStats
+	var firstErr error
+	fail := func(w *work, err error) {
+		if w.err == nil {
+			w.err = err
+			st.Errors++
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	for _, w := range works {
+		if w.err != nil {
+			st.Errors++
+			if firstErr == nil {
+				firstErr = w.err
+			}
+		}
+	}
+	s.createRuns(ctx, works, fail)
+	s.publishRuns(ctx, works, now, fail)
+	s.advanceAll(ctx, works, fail)
+	for _, w := range works {
+		if w.err != nil || w.sch == nil {
+			continue
+		}
+		st.Schedules++
+		for _, r := range w.runs {
+			switch {
+			case r.Status == herald.RunSkipped:
+				st.Skipped++
+			case r.Status == herald.RunQueued && r.BlockedBy != "":
+				st.Buffered++
+			case r.Status == herald.RunQueued:
+				st.Queued++
+			}
+		}
+		if skipped := countSkipped(w.runs); skipped > 0 {
+			s.log.Warn("fire times skipped", "tenantId", w.sch.TenantID, "scheduleId", w.sch.ID, "skipped", skipped,
+				"policy", w.sch.MisfirePolicy, "overlap", w.sch.OverlapPolicy)
+		}
+	}
+	return st, firstErr
+}
+
+func countSkipped(runs []*herald.Run) int {
+	n := 0
+	for _, r := range runs {
+		if r.Status == herald.RunSkipped {
+			n++
+		}
+	}
+	return n
+}
+
+// prepareAll reads and plans the page's schedules with bounded concurrency.
+// Schedules that are no longer due come back without a schedule.
+func (s *Scanner) prepareAll(ctx context.Context, keys []herald.DueKey, now time.Time) []*work {
+	works := make([]*work, len(keys))
+	var wg sync.WaitGroup
+	next := make(chan int)
 	for range min(s.workers, len(keys)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := range work {
-				st, err := s.process(ctx, k, now)
-				mu.Lock()
-				total.add(st)
-				if err != nil {
-					total.Errors++
-					if firstErr == nil {
-						firstErr = err
-					}
-				}
-				mu.Unlock()
+			for i := range next {
+				works[i] = s.prepare(ctx, keys[i], now)
 			}
 		}()
 	}
-	for _, k := range keys {
-		work <- k
+	for i := range keys {
+		next <- i
 	}
-	close(work)
+	close(next)
 	wg.Wait()
-	return total, firstErr
+	return works
 }
 
-// process handles one due schedule: decide, create runs, publish, advance.
-func (s *Scanner) process(ctx context.Context, key herald.DueKey, now time.Time) (ScanStats, error) {
-	log := s.log.With("tenantId", key.TenantID, "scheduleId", key.ID)
+// prepare reads one due schedule and decides its runs.
+func (s *Scanner) prepare(ctx context.Context, key herald.DueKey, now time.Time) *work {
 	sch, err := herald.GetRecord[herald.Schedule](ctx, s.store, key.TenantID, key.ID)
 	if herald.Is(err, herald.CodeNotFound) {
-		return ScanStats{}, nil // deleted since the index was read
+		return &work{} // deleted since the index was read
 	}
 	if err != nil {
-		return ScanStats{}, fmt.Errorf("reading schedule %s/%s: %w", key.TenantID, key.ID, err)
+		return &work{err: fmt.Errorf("reading schedule %s/%s: %w", key.TenantID, key.ID, err)}
 	}
 	if !sch.Enabled || sch.DueAt.IsZero() || sch.DueAt.After(now) {
-		return ScanStats{}, nil // paused or advanced since the index was read
+		return &work{} // paused or advanced since the index was read
 	}
 	plan, err := planFires(sch, now)
 	if err != nil {
-		log.Error("schedule cannot be planned; it stays due", "err", err.Error())
-		return ScanStats{}, err
+		s.log.Error("schedule cannot be planned; it stays due", "tenantId", key.TenantID, "scheduleId", key.ID, "err", err.Error())
+		return &work{err: err}
 	}
 	runs, err := s.decideOverlap(ctx, sch, plan, now)
 	if err != nil {
-		return ScanStats{}, err
+		return &work{err: err}
 	}
-	st, err := s.createRuns(ctx, runs, now)
-	st.Schedules = 1
-	if err != nil {
-		return st, err
-	}
-	if err := s.advance(ctx, sch, plan); err != nil {
-		return st, err
-	}
-	if st.Skipped > 0 {
-		log.Warn("fire times skipped", "skipped", st.Skipped, "policy", sch.MisfirePolicy, "overlap", sch.OverlapPolicy)
-	}
-	return st, nil
+	return &work{sch: sch, plan: plan, runs: runs}
 }
 
-// createRuns ensures each run exists (and is published when queued) and
-// counts what they became.
-func (s *Scanner) createRuns(ctx context.Context, runs []*herald.Run, now time.Time) (ScanStats, error) {
-	var st ScanStats
-	for _, r := range runs {
-		created, err := s.ensureRun(ctx, r, now)
-		if err != nil {
-			return st, err
-		}
-		switch {
-		case created.Status == herald.RunSkipped:
-			st.Skipped++
-		case created.Status == herald.RunQueued && created.BlockedBy != "":
-			st.Buffered++
-		case created.Status == herald.RunQueued:
-			st.Queued++
+// pending lists the works still going.
+func pending(works []*work) []*work {
+	var out []*work
+	for _, w := range works {
+		if w.err == nil && w.sch != nil {
+			out = append(out, w)
 		}
 	}
-	return st, nil
+	return out
 }
 
-// ensureRun creates the run, or finds the one an earlier (interrupted) scan
-// created, and publishes its job when it is queued and not waiting.
-func (s *Scanner) ensureRun(ctx context.Context, r *herald.Run, now time.Time) (*herald.Run, error) {
-	err := herald.CreateRecord(ctx, s.store, r)
-	if herald.Is(err, herald.CodeConflict) {
-		r, err = herald.GetRecord[herald.Run](ctx, s.store, r.TenantID, r.ID)
+// createRuns creates the runs of every schedule, in batches. A run that
+// exists already (an earlier, interrupted scan made it) is read back, and
+// its stored state counts.
+func (s *Scanner) createRuns(ctx context.Context, works []*work, fail func(*work, error)) {
+	type ref struct {
+		w *work
+		i int
 	}
-	if err != nil {
-		return nil, fmt.Errorf("creating run %s: %w", r.ID, err)
-	}
-	if r.Status == herald.RunQueued && r.BlockedBy == "" {
-		if err := s.queue.Publish(ctx, herald.GenerateMessage(r, now)); err != nil {
-			return nil, fmt.Errorf("publishing run %s: %w", r.ID, err)
+	var refs []ref
+	var recs []herald.Record
+	for _, w := range pending(works) {
+		for i, r := range w.runs {
+			refs = append(refs, ref{w, i})
+			recs = append(recs, r)
 		}
 	}
-	return r, nil
+	for start := 0; start < len(recs); start += herald.MaxBatch {
+		end := min(start+herald.MaxBatch, len(recs))
+		errs, err := herald.WriteRecords(ctx, s.store, false, recs[start:end])
+		for j := start; j < end; j++ {
+			rf := refs[j]
+			switch {
+			case err != nil:
+				fail(rf.w, fmt.Errorf("creating runs: %w", err))
+			case herald.Is(errs[j-start], herald.CodeConflict):
+				old, getErr := herald.GetRecord[herald.Run](ctx, s.store, rf.w.sch.TenantID, rf.w.runs[rf.i].ID)
+				if getErr != nil {
+					fail(rf.w, fmt.Errorf("reading run %s: %w", rf.w.runs[rf.i].ID, getErr))
+					continue
+				}
+				rf.w.runs[rf.i] = old
+			case errs[j-start] != nil:
+				fail(rf.w, fmt.Errorf("creating run %s: %w", rf.w.runs[rf.i].ID, errs[j-start]))
+			}
+		}
+	}
 }
 
-// advance moves the schedule past the fire times just handled. Losing the
-// race to another scanner is fine (it advanced it); losing it to an edit
-// leaves the schedule due for the next scan, which finds the runs created.
-func (s *Scanner) advance(ctx context.Context, sch *herald.Schedule, p firePlan) error {
+// publishRuns publishes the jobs of the queued runs that are not waiting,
+// in one batch. Should it fail, no schedule of the page advances.
+func (s *Scanner) publishRuns(ctx context.Context, works []*work, now time.Time, fail func(*work, error)) {
+	var msgs []herald.Message
+	live := pending(works)
+	for _, w := range live {
+		for _, r := range w.runs {
+			if r.Status == herald.RunQueued && r.BlockedBy == "" {
+				msgs = append(msgs, herald.GenerateMessage(r, now))
+			}
+		}
+	}
+	if len(msgs) == 0 {
+		return
+	}
+	if err := s.queue.PublishBatch(ctx, msgs); err != nil {
+		for _, w := range live {
+			fail(w, fmt.Errorf("publishing generation jobs: %w", err))
+		}
+	}
+}
+
+// advanceAll moves every schedule past the fire times just handled. Losing
+// the race to another scanner is fine (it advanced it); losing it to an
+// edit leaves the schedule due for the next scan, which finds the runs.
+func (s *Scanner) advanceAll(ctx context.Context, works []*work, fail func(*work, error)) {
+	live := pending(works)
+	recs := make([]herald.Record, len(live))
+	for i, w := range live {
+		advance(w.sch, w.plan)
+		recs[i] = w.sch
+	}
+	for start := 0; start < len(recs); start += herald.MaxBatch {
+		end := min(start+herald.MaxBatch, len(recs))
+		errs, err := herald.WriteRecords(ctx, s.store, true, recs[start:end])
+		for j := start; j < end; j++ {
+			switch {
+			case err != nil:
+				fail(live[j], fmt.Errorf("advancing schedules: %w", err))
+			case errs[j-start] != nil && !herald.Is(errs[j-start], herald.CodePreconditionFailed):
+				fail(live[j], fmt.Errorf("advancing schedule %s: %w", live[j].sch.ID, errs[j-start]))
+			}
+		}
+	}
+}
+
+// advance sets the schedule past the plan's fire times.
+func advance(sch *herald.Schedule, p firePlan) {
 	sch.NextRunAt = herald.At(p.next)
 	sch.DueAt = herald.At(p.next.Add(sch.SpreadOffset()))
 	if p.next.IsZero() {
@@ -231,14 +333,6 @@ func (s *Scanner) advance(ctx context.Context, sch *herald.Schedule, p firePlan)
 	last := p.fires[len(p.fires)-1]
 	sch.LastRunAt = herald.At(last.at)
 	sch.LastRunID = herald.ScheduledRunID(sch.TenantID, sch.ID, herald.At(last.at))
-	err := herald.ReplaceRecord(ctx, s.store, sch)
-	if herald.Is(err, herald.CodePreconditionFailed) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("advancing schedule %s/%s: %w", sch.TenantID, sch.ID, err)
-	}
-	return nil
 }
 
 // errNoFires means a due schedule had no fire time to handle: its stored

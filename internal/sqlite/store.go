@@ -398,3 +398,100 @@ func checkItem(it herald.Item) error {
 	}
 	return nil
 }
+
+// WriteBatch applies independent creates and conditional replaces in one
+// transaction, for throughput: each write keeps the semantics of its single
+// call and its own result (a conflict or a stale ETag fails that write
+// only). Should the transaction itself fail, nothing is written and the
+// error is returned for the whole batch.
+func (s *Store) WriteBatch(ctx context.Context, writes []herald.Write) ([]herald.WriteResult, error) {
+	if len(writes) > herald.MaxBatch {
+		return nil, herald.Errorf(herald.CodeInvalid, "a batch holds at most %d writes", herald.MaxBatch)
+	}
+	results := make([]herald.WriteResult, len(writes))
+	if len(writes) == 0 {
+		return results, nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(ctx, err, "starting a batch")
+	}
+	defer func() { _ = tx.Rollback() }()
+	st := batchStmts{
+		create: tx.StmtContext(ctx, s.stmts.create), replaceIf: tx.StmtContext(ctx, s.stmts.replaceIf),
+		replaceAny: tx.StmtContext(ctx, s.stmts.replaceAny), version: tx.StmtContext(ctx, s.stmts.version),
+	}
+	for i, w := range writes {
+		if err := checkItem(w.Item); err != nil {
+			results[i].Err = err
+			continue
+		}
+		if w.Replace {
+			results[i] = st.replace(ctx, w.Item)
+		} else {
+			results[i] = st.createOne(ctx, w.Item)
+		}
+		if results[i].Err != nil && !isItemOutcome(results[i].Err) {
+			return nil, results[i].Err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, translate(ctx, err, "committing a batch")
+	}
+	return results, nil
+}
+
+// isItemOutcome tells a write's own failure (the batch goes on) from a
+// failure of the store (the batch stops).
+func isItemOutcome(err error) bool {
+	switch herald.CodeOf(err) {
+	case herald.CodeConflict, herald.CodePreconditionFailed, herald.CodeNotFound, herald.CodeInvalid, herald.CodeTooLarge:
+		return true
+	}
+	return false
+}
+
+// batchStmts are the write statements bound to a batch's transaction.
+type batchStmts struct{ create, replaceIf, replaceAny, version *sql.Stmt }
+
+func (b batchStmts) createOne(ctx context.Context, it herald.Item) herald.WriteResult {
+	version := rand.Int64N(1<<52) + 1 //nolint:gosec // uniqueness, not secrecy
+	res, err := b.create.ExecContext(ctx, string(it.Kind), it.TenantID, it.ID, version, string(it.Body))
+	if err != nil {
+		return herald.WriteResult{Err: translate(ctx, err, "creating %s %s", it.Kind, it.ID)}
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return herald.WriteResult{Err: translate(ctx, err, "creating %s %s", it.Kind, it.ID)}
+		}
+		return herald.WriteResult{Err: herald.Errorf(herald.CodeConflict, "%s %s already exists", it.Kind, it.ID)}
+	}
+	return herald.WriteResult{ETag: formatETag(version)}
+}
+
+func (b batchStmts) replace(ctx context.Context, it herald.Item) herald.WriteResult {
+	var version int64
+	var err error
+	if it.ETag == "" {
+		err = b.replaceAny.QueryRowContext(ctx, string(it.Body), string(it.Kind), it.TenantID, it.ID).Scan(&version)
+	} else {
+		err = b.replaceIf.QueryRowContext(ctx, string(it.Body), string(it.Kind), it.TenantID, it.ID, parseETag(it.ETag)).Scan(&version)
+	}
+	switch {
+	case err == nil:
+		return herald.WriteResult{ETag: formatETag(version)}
+	case !errors.Is(err, sql.ErrNoRows):
+		return herald.WriteResult{Err: translate(ctx, err, "replacing %s %s", it.Kind, it.ID)}
+	case it.ETag == "":
+		return herald.WriteResult{Err: notFound(it.Kind, it.ID)}
+	}
+	err = b.version.QueryRowContext(ctx, string(it.Kind), it.TenantID, it.ID).Scan(&version)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return herald.WriteResult{Err: notFound(it.Kind, it.ID)}
+	case err != nil:
+		return herald.WriteResult{Err: translate(ctx, err, "reading %s %s", it.Kind, it.ID)}
+	default:
+		return herald.WriteResult{Err: herald.Errorf(herald.CodePreconditionFailed, "%s %s was changed by someone else; read it again and retry", it.Kind, it.ID)}
+	}
+}

@@ -42,6 +42,9 @@ type Store interface {
 	// tenant, then id; at most limit, which must be 1..herald.MaxListLimit
 	// (else CodeInvalid).
 	Due(ctx context.Context, kind herald.Kind, before herald.Instant, limit int) ([]herald.DueKey, error)
+	// WriteBatch applies independent creates and conditional replaces;
+	// each has its single call's semantics and result (herald.Batcher).
+	WriteBatch(ctx context.Context, writes []herald.Write) ([]herald.WriteResult, error)
 	// Ping returns nil when the store can serve requests.
 	Ping(ctx context.Context) error
 }
@@ -63,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListPagination", testListPagination},
 		{"Isolation", testIsolation},
 		{"Due", testDue},
+		{"Batch", testBatch},
 		{"Health", testHealth},
 	}
 	for _, g := range groups {
