@@ -83,8 +83,8 @@ type Schedule struct {
 	SendCondition SendCondition              `json:"sendCondition"`
 	NextRunAt     Instant                    `json:"nextRunAt,omitzero"`
 	DueAt         Instant                    `json:"dueAt,omitzero"` // NextRunAt plus the spread offset while enabled: the scanner's index
-	LastRunAt     Instant                    `json:"lastRunAt,omitzero"`
-	LastRunID     string                     `json:"lastRunId,omitempty"`
+	LastRunAt     Instant                    `json:"lastRunAt,omitzero"` // fire time of LastRunID
+	LastRunID     string                     `json:"lastRunId,omitempty"` // the newest run the scanner queued (skipped runs excluded)
 }
 
 // Kind implements Record.

@@ -109,30 +109,28 @@ func (s *Scanner) decideOverlap(ctx context.Context, sch *herald.Schedule, p fir
 	return runs, nil
 }
 
-// activeRuns finds the schedule's unfinished run that is not waiting (the
-// latest) and the one waiting behind it, if any.
+// activeRuns finds the schedule's unfinished run that is not waiting and
+// the one waiting behind it, if any. Under the skip and bufferOne policies
+// the scanner never lets more than one run be active (and one wait), and
+// the newest of them is the schedule's last run: one point read answers.
+// Runs started by hand or by a backfill do not hold a schedule up.
 func (s *Scanner) activeRuns(ctx context.Context, sch *herald.Schedule) (active, waiting string, err error) {
-	if sch.OverlapPolicy == herald.OverlapAllow {
+	if sch.OverlapPolicy == herald.OverlapAllow || sch.LastRunID == "" {
 		return "", "", nil
 	}
-	for _, status := range []herald.RunStatus{herald.RunRunning, herald.RunQueued} {
-		runs, _, err := herald.ListRecords[herald.Run](ctx, s.store, herald.ListQuery{
-			TenantID: sch.TenantID, Limit: 10, Desc: true,
-			Where: []herald.Cond{{Field: "scheduleId", Op: herald.OpEq, Value: sch.ID}, {Field: "status", Op: herald.OpEq, Value: string(status)}},
-		})
-		if err != nil {
-			return "", "", fmt.Errorf("finding unfinished runs of schedule %s: %w", sch.ID, err)
-		}
-		for _, r := range runs {
-			switch {
-			case r.BlockedBy != "" && waiting == "":
-				waiting = r.ID
-			case r.BlockedBy == "" && active == "":
-				active = r.ID
-			}
-		}
+	last, err := herald.GetRecord[herald.Run](ctx, s.store, sch.TenantID, sch.LastRunID)
+	switch {
+	case herald.Is(err, herald.CodeNotFound):
+		return "", "", nil
+	case err != nil:
+		return "", "", fmt.Errorf("reading the last run of schedule %s: %w", sch.ID, err)
+	case !last.Status.Active():
+		return "", "", nil
+	case last.BlockedBy != "":
+		return last.BlockedBy, last.ID, nil
+	default:
+		return last.ID, "", nil
 	}
-	return active, waiting, nil
 }
 
 // newScheduledRun is the queued run of a schedule at a fire time, created by actor.

@@ -306,7 +306,7 @@ func (s *Scanner) advanceAll(ctx context.Context, works []*work, fail func(*work
 	live := pending(works)
 	recs := make([]herald.Record, len(live))
 	for i, w := range live {
-		advance(w.sch, w.plan)
+		advance(w.sch, w.plan, w.runs)
 		recs[i] = w.sch
 	}
 	for start := 0; start < len(recs); start += herald.MaxBatch {
@@ -323,16 +323,20 @@ func (s *Scanner) advanceAll(ctx context.Context, works []*work, fail func(*work
 	}
 }
 
-// advance sets the schedule past the plan's fire times.
-func advance(sch *herald.Schedule, p firePlan) {
+// advance sets the schedule past the plan's fire times and remembers its
+// newest run that was not skipped (the one a later fire may overlap).
+func advance(sch *herald.Schedule, p firePlan, runs []*herald.Run) {
 	sch.NextRunAt = herald.At(p.next)
 	sch.DueAt = herald.At(p.next.Add(sch.SpreadOffset()))
 	if p.next.IsZero() {
 		sch.NextRunAt, sch.DueAt = herald.Instant{}, herald.Instant{}
 	}
-	last := p.fires[len(p.fires)-1]
-	sch.LastRunAt = herald.At(last.at)
-	sch.LastRunID = herald.ScheduledRunID(sch.TenantID, sch.ID, herald.At(last.at))
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].Status != herald.RunSkipped {
+			sch.LastRunAt, sch.LastRunID = runs[i].ScheduledFor, runs[i].ID
+			return
+		}
+	}
 }
 
 // errNoFires means a due schedule had no fire time to handle: its stored

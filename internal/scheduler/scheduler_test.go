@@ -393,3 +393,15 @@ func TestRunNowChecksParameters(t *testing.T) {
 	_, err = e.runs.RunNow(t.Context(), report, map[string]json.RawMessage{"region": []byte(`3`)}, "ana")
 	assert.Equal(t, herald.CodeInvalid, herald.CodeOf(err))
 }
+
+func TestRunWakesAtTheNextDueTime(t *testing.T) {
+	e := newEnv(t, time.Now())
+	s := e.schedule("acme", "* * * * * *", "UTC", nil) // every second
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); e.scan.Run(ctx, time.Hour, time.Now) }()
+	require.Eventually(t, func() bool { return len(e.runsOf(s)) >= 2 }, 5*time.Second, 20*time.Millisecond,
+		"runs every second although the polling interval is an hour")
+	cancel()
+	<-done
+}
