@@ -82,8 +82,8 @@ type Schedule struct {
 	Deliveries    []DeliveryTarget           `json:"deliveries"`
 	SendCondition SendCondition              `json:"sendCondition"`
 	NextRunAt     Instant                    `json:"nextRunAt,omitzero"`
-	DueAt         Instant                    `json:"dueAt,omitzero"` // NextRunAt plus the spread offset while enabled: the scanner's index
-	LastRunAt     Instant                    `json:"lastRunAt,omitzero"` // fire time of LastRunID
+	DueAt         Instant                    `json:"dueAt,omitzero"`      // NextRunAt plus the spread offset while enabled: the scanner's index
+	LastRunAt     Instant                    `json:"lastRunAt,omitzero"`  // fire time of LastRunID
 	LastRunID     string                     `json:"lastRunId,omitempty"` // the newest run the scanner queued (skipped runs excluded)
 }
 
