@@ -141,7 +141,8 @@ func (p *Pool) one(ctx context.Context, d herald.QueueDelivery) {
 	log := p.log.With("messageId", d.ID, "deliveryCount", d.DeliveryCount)
 	hctx, cancel := context.WithCancel(ctx)
 	renewed := make(chan struct{})
-	go func() { defer close(renewed); p.keepLock(hctx, &d, log) }()
+	lock := d // keepLock renews its own copy; the token stays the same
+	go func() { defer close(renewed); p.keepLock(hctx, &lock, log) }()
 	err := p.safeHandle(hctx, d)
 	cancel()
 	<-renewed
