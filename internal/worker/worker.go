@@ -20,10 +20,13 @@ type Queue interface {
 	Complete(ctx context.Context, d herald.QueueDelivery) error
 	Abandon(ctx context.Context, d herald.QueueDelivery, retryAfter time.Duration) error
 	Renew(ctx context.Context, d *herald.QueueDelivery, lockFor time.Duration) error
+	DeadLetter(ctx context.Context, d herald.QueueDelivery, reason string) error
 }
 
 // Handler does the work of one message. An error abandons the message, so
-// that it is delivered again (and dead-lettered after too many deliveries).
+// that it is delivered again (and dead-lettered after too many deliveries);
+// a herald.CodeInvalid error (the message can never succeed) dead-letters
+// it at once.
 type Handler func(ctx context.Context, m herald.QueueDelivery) error
 
 // Config tunes a Pool.
@@ -150,6 +153,13 @@ func (p *Pool) one(ctx context.Context, d herald.QueueDelivery) {
 	if err == nil {
 		if cerr := p.q.Complete(settle, d); cerr != nil {
 			log.Warn("completing message failed; it will be delivered again", "err", cerr.Error())
+		}
+		return
+	}
+	if herald.Is(err, herald.CodeInvalid) {
+		log.Error("message can never be handled; dead-lettered", "err", err.Error())
+		if derr := p.q.DeadLetter(settle, d, herald.ClipReason(err.Error())); derr != nil {
+			log.Warn("dead-lettering message failed; it becomes visible when its lock expires", "err", derr.Error())
 		}
 		return
 	}

@@ -98,6 +98,20 @@ func TestPoolAbandonsFailuresWithBackoffAndSurvivesPanics(t *testing.T) {
 	assert.Zero(t, n, "not before the back-off")
 }
 
+func TestPoolDeadLettersMessagesThatCanNeverSucceed(t *testing.T) {
+	q := newQueue(t)
+	publish(t, q, "malformed")
+	p := New(q, func(context.Context, herald.QueueDelivery) error {
+		return herald.Errorf(herald.CodeInvalid, "job is malformed")
+	}, Config{Queue: "jobs"}, nil)
+	_, err := p.RunOnce(t.Context())
+	require.NoError(t, err)
+	dead, err := q.DeadLetters(t.Context(), "jobs", 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	assert.Contains(t, dead[0].Reason, "malformed")
+}
+
 func TestPoolRenewsTheLockOfALongJob(t *testing.T) {
 	q := newQueue(t)
 	publish(t, q, "slow")
