@@ -37,6 +37,9 @@ const (
 	// OnTime is how late a fire time may be handled and still count as on
 	// time rather than missed (scans run every few seconds to a minute).
 	OnTime = 2 * time.Minute
+	// Unplannable is how long a schedule that cannot be planned waits
+	// before the scanner tries it again.
+	Unplannable = 10 * time.Minute
 	// StartGrace is how long a queued run may wait for a worker before
 	// recovery publishes its job again.
 	StartGrace = 2 * time.Minute
@@ -218,7 +221,14 @@ func (s *Scanner) prepare(ctx context.Context, key herald.DueKey, now time.Time)
 	}
 	plan, err := planFires(sch, now)
 	if err != nil {
-		s.log.Error("schedule cannot be planned; it stays due", "tenantId", key.TenantID, "scheduleId", key.ID, "err", err.Error())
+		// A schedule that cannot be planned (its stored cron or zone no
+		// longer parses) is looked at again later rather than staying at
+		// the head of the due index, where it would hold the others up.
+		s.log.Error("schedule cannot be planned; retrying later", "tenantId", key.TenantID, "scheduleId", key.ID, "err", err.Error(), "retryIn", Unplannable.String())
+		sch.DueAt = herald.At(now.Add(Unplannable))
+		if rerr := herald.ReplaceRecord(ctx, s.store, sch); rerr != nil && !herald.Is(rerr, herald.CodePreconditionFailed) {
+			s.log.Error("deferring an unplannable schedule failed", "scheduleId", key.ID, "err", rerr.Error())
+		}
 		return &work{err: err}
 	}
 	runs, err := s.decideOverlap(ctx, sch, plan, now)

@@ -405,3 +405,25 @@ func TestRunWakesAtTheNextDueTime(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestAnUnplannableScheduleDoesNotHoldOthersUp(t *testing.T) {
+	e := newEnv(t, utc("2026-11-30T08:00:00Z"))
+	e.scan.batch = 2
+	var good []*herald.Schedule
+	for range 3 {
+		good = append(good, e.schedule("acme", "0 9 * * *", "UTC", nil))
+	}
+	// Two schedules whose stored cron no longer parses, due before the others.
+	for range 2 {
+		bad := e.schedule("acme", "30 8 * * *", "UTC", nil)
+		bad.Cron = "61 * * * *"
+		require.NoError(t, herald.ReplaceRecord(t.Context(), e.store, bad))
+	}
+	_, err := e.scan.RunOnce(t.Context(), utc("2026-11-30T09:00:10Z"))
+	require.Error(t, err, "the failures are reported")
+	_, err = e.scan.RunOnce(t.Context(), utc("2026-11-30T09:00:20Z"))
+	require.NoError(t, err, "deferred, they no longer stand in the way")
+	for _, s := range good {
+		assert.Len(t, e.runsOf(s), 1)
+	}
+}
