@@ -59,6 +59,10 @@ unit: ## all Go tests with the race detector; coverage per package (starts Postg
 	@echo; echo "coverage per package:"; grep -E '^(ok|---|FAIL)' test-output.txt | grep -o 'github.com/[^ ]*.*coverage: [0-9.]*%' | awk '{print "  " $$1 "  " $$NF}' || true
 	@$(GO) tool cover -func=coverage.out | tail -1
 
+.PHONY: simulate
+simulate: ## the scheduler's simulated week at full size (10,000 schedules; too slow under -race)
+	$(GO) test -count=1 -run '^TestSimulated' -v ./internal/scheduler/ | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|simulat' 
+
 .PHONY: fuzz
 fuzz: ## short fuzzing runs of the parsers
 	@set -e; for target in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -n1 dirname | sort -u); do \
@@ -68,8 +72,13 @@ fuzz: ## short fuzzing runs of the parsers
 	done
 
 .PHONY: test
-test: fmt-check vet lint unit fuzz ## every check CI runs
+test: fmt-check vet lint unit simulate fuzz ## every check CI runs
 	@echo "make test: all checks passed"
+
+.PHONY: bench-scheduler
+bench-scheduler: ## scanner benchmarks: due among 10k vs 1M schedules, 10k due at once; cron engine vs robfig/cron
+	$(GO) test -run='^$$' -bench='^BenchmarkScan' -benchtime=1x -timeout 30m ./internal/scheduler/
+	$(GO) test -run='^$$' -bench='^BenchmarkCompare' -benchmem ./internal/cronexpr/
 
 .PHONY: bench-api
 bench-api: ## load benchmark: 100 clients, 100 tenants x 1,000 reports; prints p50/p95/p99 and req/s

@@ -12,7 +12,8 @@ import (
 type fire struct {
 	at     time.Time
 	run    bool
-	reason string // why it is skipped
+	reason string    // why it is skipped
+	upTo   time.Time // set on a summary: this fire stands for every fire time from at up to and including upTo
 }
 
 // firePlan is what one scan does with one schedule.
@@ -23,9 +24,11 @@ type firePlan struct {
 
 // planFires lists the schedule's fire times from its stored next run up to
 // now (each delayed by the spread offset) and applies the misfire policy
-// and the catch-up window to them.
-func planFires(sch *herald.Schedule, now time.Time) (firePlan, error) {
-	expr, loc, err := parse(sch)
+// and the catch-up window to them. After Herald was down for longer than
+// MaxFiresPerScan fire times, the oldest are recorded one by one, the rest
+// but the latest in one summary skipped run, and the latest as usual.
+func planFires(sch *herald.Schedule, now time.Time, zones *zoneCache) (firePlan, error) {
+	expr, loc, err := parseWith(sch, zones.load)
 	if err != nil {
 		return firePlan{}, err
 	}
@@ -33,11 +36,13 @@ func planFires(sch *herald.Schedule, now time.Time) (firePlan, error) {
 	var p firePlan
 	f := sch.NextRunAt.Time
 	for !f.IsZero() && !f.Add(offset).After(now) {
-		if len(p.fires) == MaxFiresPerScan {
-			// Herald was down far longer than anyone waits for: jump to the
-			// fire time that is due now and let the catch-up window judge it.
-			f = expr.Prev(now.Add(-offset).Add(time.Nanosecond), loc)
-			p.fires[len(p.fires)-1] = fire{at: f}
+		if len(p.fires) == MaxFiresPerScan-2 {
+			latest := expr.Prev(now.Add(-offset).Add(time.Nanosecond), loc)
+			if latest.After(f) {
+				p.fires = append(p.fires, fire{at: f, upTo: expr.Prev(latest, loc)})
+				f = latest
+			}
+			p.fires = append(p.fires, fire{at: f})
 			f = expr.Next(f, loc)
 			break
 		}
@@ -63,6 +68,9 @@ func applyMisfire(sch *herald.Schedule, p *firePlan, now time.Time, offset time.
 		late := now.Sub(f.at.Add(offset))
 		latest := i == len(p.fires)-1
 		switch {
+		case !f.upTo.IsZero():
+			f.reason = fmt.Sprintf("missed, like every fire time after it up to and including %s: more than %d fire times were missed, so these are recorded as one",
+				herald.At(f.upTo), MaxFiresPerScan)
 		case late <= OnTime:
 			f.run = true
 		case late > window:

@@ -7,6 +7,7 @@ package scheduler
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/heraldreports/herald/internal/cronexpr"
@@ -37,14 +38,43 @@ func Plan(s *herald.Schedule, after time.Time) error {
 
 // parse reads a stored schedule's expression and zone.
 func parse(s *herald.Schedule) (*cronexpr.Schedule, *time.Location, error) {
+	return parseWith(s, herald.LoadZone)
+}
+
+// parseWith is parse with a zone loader (the scanner's cache).
+func parseWith(s *herald.Schedule, loadZone func(string) (*time.Location, error)) (*cronexpr.Schedule, *time.Location, error) {
 	expr, err := cronexpr.Parse(s.Cron)
 	if err != nil {
 		return nil, nil, &herald.Error{Code: herald.CodeInvalid, Message: "cron: " + err.Error(), Cause: err,
 			Fields: []herald.FieldError{{Field: "cron", Message: err.Error()}}}
 	}
-	loc, err := s.Location()
+	loc, err := loadZone(s.Timezone)
 	if err != nil {
 		return nil, nil, err
 	}
 	return expr, loc, nil
+}
+
+// zoneCache keeps loaded time zones: loading one reads and parses the
+// zone database each time, for every schedule of every scan otherwise.
+type zoneCache struct {
+	mu    sync.Mutex
+	zones map[string]*time.Location
+}
+
+func (c *zoneCache) load(name string) (*time.Location, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if loc, ok := c.zones[name]; ok {
+		return loc, nil
+	}
+	loc, err := herald.LoadZone(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.zones == nil {
+		c.zones = map[string]*time.Location{}
+	}
+	c.zones[name] = loc
+	return loc, nil
 }

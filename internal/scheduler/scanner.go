@@ -31,9 +31,10 @@ const (
 	DefaultBatch = 500
 	// DefaultWorkers is how many schedules are processed at once.
 	DefaultWorkers = 8
-	// MaxFiresPerScan bounds the fire times one scan enumerates for one
-	// schedule; older missed times beyond it are summarised in one skipped run.
-	MaxFiresPerScan = 1000
+	// MaxFiresPerScan bounds the runs one scan records for one schedule
+	// (a week of an every-minute schedule): missed fire times beyond it are
+	// summarised in one skipped run, and the latest is handled as usual.
+	MaxFiresPerScan = 10_000
 	// OnTime is how late a fire time may be handled and still count as on
 	// time rather than missed (scans run every few seconds to a minute).
 	OnTime = 2 * time.Minute
@@ -55,6 +56,7 @@ type Scanner struct {
 	log     *slog.Logger
 	batch   int
 	workers int
+	zones   zoneCache
 }
 
 // NewScanner returns a scanner over store publishing to queue.
@@ -219,7 +221,7 @@ func (s *Scanner) prepare(ctx context.Context, key herald.DueKey, now time.Time)
 	if !sch.Enabled || sch.DueAt.IsZero() || sch.DueAt.After(now) {
 		return &work{} // paused or advanced since the index was read
 	}
-	plan, err := planFires(sch, now)
+	plan, err := planFires(sch, now, &s.zones)
 	if err != nil {
 		// A schedule that cannot be planned (its stored cron or zone no
 		// longer parses) is looked at again later rather than staying at

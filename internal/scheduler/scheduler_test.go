@@ -427,3 +427,58 @@ func TestAnUnplannableScheduleDoesNotHoldOthersUp(t *testing.T) {
 		assert.Len(t, e.runsOf(s), 1)
 	}
 }
+
+func TestLongOutageRecordsEveryMissedFireTime(t *testing.T) {
+	e := newEnv(t, utc("2026-11-30T08:59:30Z"))
+	s := e.schedule("acme", "* * * * *", "UTC", func(s *herald.Schedule) {
+		s.OverlapPolicy, s.CatchUpWindow = herald.OverlapAllow, herald.Duration(time.Hour)
+	})
+	now := utc("2026-12-01T09:00:30Z") // down for a day: 1,441 fire times
+	e.clock.Set(now)
+	_, err := e.scan.RunOnce(t.Context(), now)
+	require.NoError(t, err)
+	runs := e.allRunsOf(s)
+	require.Len(t, runs, 1441)
+	for i, r := range runs {
+		want := herald.RunSkipped
+		if i >= len(runs)-2 { // 08:59 and 09:00 are within OnTime of the scan
+			want = herald.RunQueued
+		}
+		require.Equal(t, want, r.Status, "%s", r.ScheduledFor)
+	}
+}
+
+func TestAVeryLongOutageIsSummarised(t *testing.T) {
+	e := newEnv(t, utc("2026-11-30T08:59:30Z"))
+	s := e.schedule("acme", "* * * * *", "UTC", func(s *herald.Schedule) { s.OverlapPolicy = herald.OverlapAllow })
+	now := utc("2026-12-08T09:00:30Z") // down for eight days: 11,521 fire times
+	e.clock.Set(now)
+	_, err := e.scan.RunOnce(t.Context(), now)
+	require.NoError(t, err)
+	runs := e.allRunsOf(s)
+	require.Len(t, runs, MaxFiresPerScan)
+	summary := runs[len(runs)-2]
+	assert.Equal(t, herald.RunSkipped, summary.Status)
+	assert.Contains(t, summary.Reason, "2026-12-08T08:59:00.000Z", "it names the range it stands for")
+	latest := runs[len(runs)-1]
+	assert.Equal(t, utc("2026-12-08T09:00:00Z"), latest.ScheduledFor.Time)
+	assert.Equal(t, herald.RunQueued, latest.Status)
+	assert.Equal(t, utc("2026-12-08T09:01:00Z"), e.reload(s).NextRunAt.Time)
+}
+
+// allRunsOf lists every run of a schedule, oldest fire time first.
+func (e *env) allRunsOf(s *herald.Schedule) []*herald.Run {
+	e.t.Helper()
+	var runs []*herald.Run
+	q := herald.ListQuery{TenantID: s.TenantID, Limit: herald.MaxListLimit, OrderBy: "scheduledFor",
+		Where: []herald.Cond{{Field: "scheduleId", Op: herald.OpEq, Value: s.ID}}}
+	for {
+		page, next, err := herald.ListRecords[herald.Run](context.Background(), e.store, q)
+		require.NoError(e.t, err)
+		runs = append(runs, page...)
+		if next == "" {
+			return runs
+		}
+		q.Cursor = next
+	}
+}
