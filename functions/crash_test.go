@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -51,8 +53,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
+	cmd.Env = append(slices.Clone(env), "HERALD_LOG_LEVEL=info")
+	var output lockedBuffer
+	cmd.Stdout, cmd.Stderr = &output, &output
 	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return strings.Contains(output.String(), `"msg":"herald started"`) },
+		30*time.Second, 20*time.Millisecond, "the last start comes up: %s", &output)
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "herald.db"))
 	require.NoError(t, err)
 	defer store.Close()
@@ -70,7 +76,7 @@ func TestCrashRecovery(t *testing.T) {
 		return true
 	}, 90*time.Second, 200*time.Millisecond, "every run reaches a terminal state")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), "graceful stop")
+	require.NoError(t, cmd.Wait(), "graceful stop: %s", output.String())
 
 	runs = listAllRuns(t, store)
 	require.Len(t, runs, len(schedules), "one run per due schedule, none twice")

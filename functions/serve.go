@@ -73,7 +73,7 @@ func wire(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("preparing the demo dataset: %w", err)
 	}
 	a.runner = datasource.NewRunner(datasource.Config{
-		Unsealer: box, AssociatedData: httpapi.DSNAssociatedData, DemoPath: cfg.demoPath(),
+		Unsealer: box, DemoPath: cfg.demoPath(),
 		AllowLocalPaths: cfg.AllowLocalPaths, Now: time.Now,
 	})
 	if err := seedDemo(ctx, a.store, time.Now()); err != nil {
@@ -154,6 +154,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log := newLogger(stdout, cfg.LogLevel)
 	a, err := wire(ctx, cfg, log)
 	if err != nil {
+		if ctx.Err() != nil { // asked to stop while starting: a clean stop
+			log.Info("stopped during start-up")
+			return nil
+		}
 		return err
 	}
 	defer a.close()

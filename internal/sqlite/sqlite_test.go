@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -456,4 +457,12 @@ func TestListStatementCache(t *testing.T) {
 	list("createdAt")
 	list("")
 	assert.Len(t, s.lists.m, maxCachedLists)
+}
+
+func TestOpenFailureReleasesWhatItOpened(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "herald.db")
+	require.NoError(t, os.WriteFile(path, []byte("this is not a database file, but it is long enough to be read as one"), 0o600))
+	_, err := Open(context.Background(), path)
+	require.Error(t, err, "a corrupt file fails to open, without a panic")
 }

@@ -70,7 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return open(ctx, path, defaultOptions())
 }
 
-func open(ctx context.Context, path string, o options) (s *Store, err error) {
+func open(ctx context.Context, path string, o options) (_ *Store, err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, herald.Wrap(err, herald.CodeInvalid, "database path %q is not usable", path)
@@ -78,9 +78,9 @@ func open(ctx context.Context, path string, o options) (s *Store, err error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, herald.Wrap(err, herald.CodeUnavailable, "creating the directory of the database file")
 	}
-	s = &Store{lists: stmtCache{m: map[string]*sql.Stmt{}}}
+	s := &Store{lists: stmtCache{m: map[string]*sql.Stmt{}}}
 	defer func() {
-		if err != nil {
+		if err != nil { // release what was opened (the named result is nil by now)
 			_ = s.Close()
 		}
 	}()
