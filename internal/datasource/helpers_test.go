@@ -3,7 +3,6 @@ package datasource
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,25 +14,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldreports/herald/internal/herald"
+	"github.com/heraldreports/herald/internal/seal"
 )
 
 // testTenant owns every test data source.
 const testTenant = "tn_test"
 
-// fakeUnsealer "seals" a DSN as associated data + "\n" + DSN, so the tests
-// check that the runner asks with the right associated data.
-type fakeUnsealer struct{}
-
-func (fakeUnsealer) Open(sealed []byte, associated string) ([]byte, error) {
-	prefix := []byte(associated + "\n")
-	if !bytes.HasPrefix(sealed, prefix) {
-		return nil, errors.New("message authentication failed")
+// testBox seals test DSNs with the real AES-GCM sealer, bound to their record.
+var testBox = func() *seal.Box {
+	b, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
+	if err != nil {
+		panic(err)
 	}
-	return bytes.Clone(sealed[len(prefix):]), nil
-}
+	return b
+}()
 
-func fakeSeal(tenantID, dsID, dsn string) []byte {
-	return []byte(DSNAssociatedData(tenantID, dsID) + "\n" + dsn)
+func sealDSN(tenantID, dsID, dsn string) []byte {
+	sealed, err := testBox.Seal([]byte(dsn), herald.DSNSealContext(tenantID, dsID))
+	if err != nil {
+		panic(err)
+	}
+	return sealed
 }
 
 var dsCounter atomic.Int64
@@ -49,7 +50,7 @@ func newDS(kind herald.DataSourceKind, dsn string, timeout time.Duration, rowCap
 		RowCap:           rowCap,
 	}
 	if dsn != "" {
-		ds.SealedDSN = fakeSeal(testTenant, id, dsn)
+		ds.SealedDSN = sealDSN(testTenant, id, dsn)
 	}
 	return ds
 }
@@ -60,7 +61,7 @@ var testNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 func newTestRunner(t testing.TB, demoPath string) *Runner {
 	t.Helper()
 	r := NewRunner(Config{
-		Unsealer:        fakeUnsealer{},
+		Unsealer:        testBox,
 		DemoPath:        demoPath,
 		AllowLocalPaths: true,
 		Now:             func() time.Time { return testNow },

@@ -66,9 +66,6 @@ func NewRunner(cfg Config) *Runner {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.AssociatedData == nil {
-		cfg.AssociatedData = DSNAssociatedData
-	}
 	if cfg.MaxOpenConns <= 0 {
 		cfg.MaxOpenConns = defaultMaxOpenConns
 	}
@@ -239,7 +236,7 @@ func (r *Runner) dsn(ctx context.Context, ds *herald.DataSource) (dsn, salt stri
 	if r.cfg.Unsealer == nil {
 		return "", "", herald.Errorf(herald.CodeInternal, "no key is configured to decrypt connection strings")
 	}
-	plain, err := r.cfg.Unsealer.Open(ds.SealedDSN, r.cfg.AssociatedData(ds.TenantID, ds.ID))
+	plain, err := r.cfg.Unsealer.Open(ds.SealedDSN, herald.DSNSealContext(ds.TenantID, ds.ID))
 	if err != nil {
 		return "", "", herald.Wrap(&failure{reason: ReasonInternal, text: "unseal failed"}, herald.CodeInternal,
 			"the data source's connection string cannot be decrypted")

@@ -250,7 +250,7 @@ func TestSQLiteErrors(t *testing.T) {
 
 func TestSQLiteNeedsAllowLocalPaths(t *testing.T) {
 	path := sqliteFixture(t)
-	r := NewRunner(Config{Unsealer: fakeUnsealer{}})
+	r := NewRunner(Config{Unsealer: testBox})
 	defer r.Close()
 	_, err := r.Query(context.Background(), Request{DataSource: newDS(herald.DataSourceSQLite, path, time.Minute, 0), Query: "SELECT 1"})
 	assert.Equal(t, herald.CodeForbidden, herald.CodeOf(err))
@@ -271,16 +271,7 @@ func TestUnsealUsesAssociatedData(t *testing.T) {
 	err := r.TestConnection(context.Background(), &moved)
 	assert.Equal(t, herald.CodeInternal, herald.CodeOf(err))
 	assert.NotContains(t, err.Error(), path)
-
-	var asked []string
-	r2 := NewRunner(Config{Unsealer: fakeUnsealer{}, AllowLocalPaths: true, AssociatedData: func(tenant, id string) string {
-		asked = append(asked, tenant+"|"+id)
-		return DSNAssociatedData(tenant, id)
-	}})
-	defer r2.Close()
-	require.NoError(t, r2.TestConnection(context.Background(), ds))
-	assert.Equal(t, []string{testTenant + "|" + ds.ID}, asked)
-	assert.Equal(t, "herald/datasource/t1/ds1/dsn", DSNAssociatedData("t1", "ds1"))
+	assert.Equal(t, "herald/datasource/t1/ds1/dsn", herald.DSNSealContext("t1", "ds1"))
 }
 
 func TestPoolsPerDataSource(t *testing.T) {
@@ -297,7 +288,7 @@ func TestPoolsPerDataSource(t *testing.T) {
 	r.mu.Unlock()
 
 	// A changed DSN gets a new pool.
-	a.SealedDSN = fakeSeal(a.TenantID, a.ID, other)
+	a.SealedDSN = sealDSN(a.TenantID, a.ID, other)
 	require.NoError(t, r.TestConnection(context.Background(), a))
 	r.mu.Lock()
 	assert.NotSame(t, poolA, r.pools[a.TenantID+"/"+a.ID])

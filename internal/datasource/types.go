@@ -102,9 +102,6 @@ type Unsealer interface {
 type Config struct {
 	// Unsealer decrypts data sources' DSNs. Required for every kind but demo.
 	Unsealer Unsealer
-	// AssociatedData returns the associated data a data source's DSN was
-	// sealed with; nil means DSNAssociatedData.
-	AssociatedData func(tenantID, dataSourceID string) string
 	// DemoPath is where the demo dataset file lives; it is built on first use.
 	DemoPath string
 	// AllowLocalPaths permits the sqlite kind (a file on this machine).
@@ -113,10 +110,4 @@ type Config struct {
 	Now func() time.Time
 	// MaxOpenConns caps the connections of one data source's pool; 0 means 4.
 	MaxOpenConns int
-}
-
-// DSNAssociatedData is the default associated data of a sealed DSN:
-// "herald/datasource/<tenant>/<data source>/dsn".
-func DSNAssociatedData(tenantID, dataSourceID string) string {
-	return "herald/datasource/" + tenantID + "/" + dataSourceID + "/dsn"
 }

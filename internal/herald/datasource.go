@@ -28,6 +28,13 @@ func (k DataSourceKind) Valid() bool {
 // NeedsDSN reports whether the kind needs a connection string.
 func (k DataSourceKind) NeedsDSN() bool { return k != DataSourceDemo }
 
+// DSNSealContext is the associated data a data source's DSN is sealed
+// with: it binds the sealed value to its record, so that a value copied
+// into another record (or tenant) does not open.
+func DSNSealContext(tenantID, dataSourceID string) string {
+	return "herald/datasource/" + tenantID + "/" + dataSourceID + "/dsn"
+}
+
 // Data source limits and defaults.
 const (
 	DefaultStatementTimeout = 5 * time.Minute

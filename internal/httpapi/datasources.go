@@ -58,12 +58,6 @@ func (s *Server) dataSources() *resource[herald.DataSource, *herald.DataSource] 
 	}
 }
 
-// DSNAssociatedData binds a sealed DSN to its record, so that a sealed value
-// copied into another record (or tenant) does not decrypt.
-func DSNAssociatedData(tenantID, dataSourceID string) string {
-	return "herald/datasource/" + tenantID + "/" + dataSourceID + "/dsn"
-}
-
 func (s *Server) buildDataSource(r *http.Request, p herald.Principal, id string, cur *herald.DataSource) (*herald.DataSource, error) {
 	var in dataSourceInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -86,7 +80,7 @@ func (s *Server) buildDataSource(r *http.Request, p herald.Principal, id string,
 	case keep:
 		next.SealedDSN = cur.SealedDSN
 	case in.DSN != "":
-		sealed, err := s.sealer.Seal([]byte(in.DSN), DSNAssociatedData(p.TenantID, id))
+		sealed, err := s.sealer.Seal([]byte(in.DSN), herald.DSNSealContext(p.TenantID, id))
 		if err != nil {
 			return nil, herald.Wrap(err, herald.CodeInternal, "could not protect the connection string")
 		}

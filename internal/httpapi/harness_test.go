@@ -64,7 +64,7 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	demo := filepath.Join(dir, "demo.db")
 	require.NoError(t, datasource.EnsureDemo(ctx, demo, time.Now()))
-	runner := datasource.NewRunner(datasource.Config{Unsealer: box, AssociatedData: DSNAssociatedData, DemoPath: demo, Now: time.Now})
+	runner := datasource.NewRunner(datasource.Config{Unsealer: box, DemoPath: demo, Now: time.Now})
 	t.Cleanup(func() { _ = runner.Close() })
 	h := &harness{t: t, store: store, tokens: authtest.New(t), logs: &syncBuffer{},
 		now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
