@@ -81,6 +81,22 @@ func CodeOf(err error) Code {
 	return CodeInternal
 }
 
+// MessageOf returns the safe message of the first *Error in err's chain,
+// with its field problems, or "an unexpected error occurred" for any other
+// error (whose text may hold internals).
+func MessageOf(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return "an unexpected error occurred"
+	}
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
+	}
+	return b.String()
+}
+
 // Is reports whether err carries the given code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
 

@@ -26,3 +26,17 @@ func GenerateMessage(r *Run, notBefore time.Time) Message {
 	body, _ := json.Marshal(GenerateJob{TenantID: r.TenantID, RunID: r.ID, Attempt: r.Attempt}) //nolint:errchkjson // plain strings and an int
 	return Message{ID: r.ID + "." + strconv.Itoa(r.Attempt), Queue: QueueGenerate, Body: body, NotBefore: notBefore}
 }
+
+// DeliverJob asks for a finished run's deliveries to be made (the schedule's
+// channels and recipients, under its send condition).
+type DeliverJob struct {
+	TenantID string `json:"tenantId"`
+	RunID    string `json:"runId"`
+}
+
+// DeliverMessage is the queue message that starts a finished run's
+// deliveries. There is one per run: publishing it again is a no-op.
+func DeliverMessage(r *Run) Message {
+	body, _ := json.Marshal(DeliverJob{TenantID: r.TenantID, RunID: r.ID}) //nolint:errchkjson // plain strings
+	return Message{ID: r.ID + ".deliver", Queue: QueueDeliver, Body: body}
+}

@@ -14,6 +14,10 @@ type Format string
 const (
 	FormatCSV Format = "csv"
 	FormatPDF Format = "pdf"
+	// FormatMetadata is the JSON companion of a run's CSV: columns and
+	// their types, parameters, row count and whether the row cap cut the
+	// result. Every run with a CSV has one; a report cannot ask for it alone.
+	FormatMetadata Format = "metadata"
 )
 
 // Orientation of PDF pages.

@@ -61,7 +61,8 @@ const (
 	TriggerRetry    Trigger = "retry"
 )
 
-// Artifact is one stored output file of a run.
+// Artifact is one stored output file of a run. Its file lives at
+// ArtifactPath(tenant, report, run, artifact id).
 type Artifact struct {
 	ID          string  `json:"id"`
 	Format      Format  `json:"format"`
@@ -70,8 +71,9 @@ type Artifact struct {
 	Size        int64   `json:"size"`
 	SHA256      string  `json:"sha256"`
 	Rows        int64   `json:"rows"`
-	Path        string  `json:"path"`
 	CreatedAt   Instant `json:"createdAt"`
+	// ExpiredAt is set when the retention sweep deleted the file.
+	ExpiredAt Instant `json:"expiredAt,omitzero"`
 }
 
 // PhaseTimings are the milliseconds spent in each phase of generation.
@@ -102,6 +104,16 @@ type Run struct {
 	Truncated    bool                       `json:"truncated,omitempty"`
 	Timings      PhaseTimings               `json:"timings"`
 	Artifacts    []Artifact                 `json:"artifacts"`
+	// DeliveryQueuedAt is when the run's delivery job was published; until
+	// then a finished run that needs delivery keeps a dueAt for recovery.
+	DeliveryQueuedAt Instant `json:"deliveryQueuedAt,omitzero"`
+}
+
+// NeedsDelivery reports whether the run's end must be delivered: a
+// scheduled run (with the schedule's channels) that succeeded or failed.
+// Whether anything is sent is the delivery step's decision.
+func (r *Run) NeedsDelivery() bool {
+	return r.ScheduleID != "" && (r.Status == RunSucceeded || r.Status == RunFailed)
 }
 
 // Kind implements Record.

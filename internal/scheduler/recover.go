@@ -14,6 +14,7 @@ type RecoverStats struct {
 	Requeued    int // running runs whose lease expired, started again
 	Failed      int // running runs whose lease expired too often
 	Released    int // waiting runs whose predecessor had ended
+	Delivered   int // finished runs whose delivery job was published late
 }
 
 // Recover looks at every unfinished run whose dueAt has passed: a queued run
@@ -61,6 +62,9 @@ func (l *Runs) recoverOne(ctx context.Context, k herald.DueKey, now time.Time, s
 		}
 		st.Republished++
 		return l.publish(ctx, r)
+	case r.NeedsDelivery() && r.DeliveryQueuedAt.IsZero():
+		st.Delivered++
+		return l.queueDelivery(ctx, r)
 	default:
 		r.DueAt = herald.Instant{} // finished: nothing left to watch
 		return ignoreStale(herald.ReplaceRecord(ctx, l.store, r))
@@ -70,16 +74,16 @@ func (l *Runs) recoverOne(ctx context.Context, k herald.DueKey, now time.Time, s
 // expireLease handles a running run whose worker stopped renewing its lease.
 func (l *Runs) expireLease(ctx context.Context, r *herald.Run, now herald.Instant, st *RecoverStats) error {
 	if r.Attempt >= herald.MaxAttempts {
-		r.Status = herald.RunFailed
-		r.Reason = fmt.Sprintf("the worker stopped responding %d times (lease expired); giving up", r.Attempt)
-		r.FinishedAt, r.LeaseUntil, r.DueAt = now, herald.Instant{}, herald.Instant{}
-		r.Touch("recovery", now)
+		l.end(r, herald.RunFailed, fmt.Sprintf("the worker stopped responding %d times (lease expired); giving up", r.Attempt), now, "recovery")
 		if err := herald.ReplaceRecord(ctx, l.store, r); err != nil {
 			return ignoreStale(err)
 		}
 		st.Failed++
 		l.log.Warn("run failed after repeated lease expiry", "tenantId", r.TenantID, "runId", r.ID, "attempt", r.Attempt)
-		return l.release(ctx, r)
+		if err := l.release(ctx, r); err != nil {
+			return err
+		}
+		return l.queueDelivery(ctx, r)
 	}
 	r.Status = herald.RunQueued
 	r.Reason = fmt.Sprintf("attempt %d stopped responding (lease expired); starting attempt %d", r.Attempt, r.Attempt+1)

@@ -82,14 +82,67 @@ func (l *Runs) Renew(ctx context.Context, r *herald.Run, lease time.Duration) er
 }
 
 // Finish ends a running run the caller holds with a terminal status and a
-// reason, then starts the run that waits behind it, if any.
+// reason, then starts the run that waits behind it, if any, and publishes
+// the run's delivery job when it needs one.
 func (l *Runs) Finish(ctx context.Context, r *herald.Run, status herald.RunStatus, reason string) error {
 	if !status.Terminal() {
 		return herald.Errorf(herald.CodeInvalid, "run %s cannot finish as %s", r.ID, status)
 	}
 	now := herald.At(l.now())
+	l.end(r, status, reason, now, "worker")
+	if err := herald.ReplaceRecord(ctx, l.store, r); err != nil {
+		if herald.Is(err, herald.CodePreconditionFailed) {
+			return fmt.Errorf("run %s changed while running (canceled or recovered): %w", r.ID, errStale)
+		}
+		return err
+	}
+	if err := l.release(ctx, r); err != nil {
+		return err
+	}
+	return l.queueDelivery(ctx, r)
+}
+
+// end moves r to a terminal status in memory. A run that needs delivery
+// keeps a dueAt until its delivery job is published, so that recovery
+// publishes it when the process dies in between.
+func (l *Runs) end(r *herald.Run, status herald.RunStatus, reason string, now herald.Instant, actor string) {
 	r.Status, r.Reason = status, reason
 	r.FinishedAt, r.LeaseUntil, r.DueAt = now, herald.Instant{}, herald.Instant{}
+	if r.NeedsDelivery() && r.DeliveryQueuedAt.IsZero() {
+		r.DueAt = herald.At(now.Add(StartGrace))
+	}
+	r.Touch(actor, now)
+}
+
+// queueDelivery publishes a finished run's delivery job (a no-op when it
+// needs none or has it already) and records that it did.
+func (l *Runs) queueDelivery(ctx context.Context, r *herald.Run) error {
+	if !r.NeedsDelivery() || !r.DeliveryQueuedAt.IsZero() {
+		return nil
+	}
+	if err := l.queue.Publish(ctx, herald.DeliverMessage(r)); err != nil {
+		return fmt.Errorf("publishing the delivery of run %s: %w", r.ID, err)
+	}
+	now := herald.At(l.now())
+	r.DeliveryQueuedAt, r.DueAt = now, herald.Instant{}
+	r.Touch("worker", now)
+	return ignoreStale(herald.ReplaceRecord(ctx, l.store, r))
+}
+
+// RetryLater gives a running run the caller holds back to the queue after a
+// failure that may pass (a database or storage outage): its next attempt
+// starts after delay. After herald.MaxAttempts attempts it fails instead.
+func (l *Runs) RetryLater(ctx context.Context, r *herald.Run, reason string, delay time.Duration) error {
+	if r.Attempt >= herald.MaxAttempts {
+		return l.Finish(ctx, r, herald.RunFailed, fmt.Sprintf("%s (gave up after %d attempts)", reason, r.Attempt))
+	}
+	now := herald.At(l.now())
+	notBefore := now.Add(delay)
+	r.Status = herald.RunQueued
+	r.Reason = fmt.Sprintf("attempt %d failed: %s; attempt %d starts at %s", r.Attempt, reason, r.Attempt+1, herald.At(notBefore))
+	r.Attempt++
+	r.StartedAt, r.LeaseUntil = herald.Instant{}, herald.Instant{}
+	r.DueAt = herald.At(notBefore.Add(StartGrace))
 	r.Touch("worker", now)
 	if err := herald.ReplaceRecord(ctx, l.store, r); err != nil {
 		if herald.Is(err, herald.CodePreconditionFailed) {
@@ -97,7 +150,10 @@ func (l *Runs) Finish(ctx context.Context, r *herald.Run, status herald.RunStatu
 		}
 		return err
 	}
-	return l.release(ctx, r)
+	if err := l.queue.Publish(ctx, herald.GenerateMessage(r, notBefore)); err != nil {
+		return fmt.Errorf("publishing attempt %d of run %s: %w", r.Attempt, r.ID, err)
+	}
+	return nil
 }
 
 // release starts the run of the same schedule that waits for r, if any.
