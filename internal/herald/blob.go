@@ -60,11 +60,17 @@ func ValidBlobPath(p string) error {
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("blob path %q has an empty, '.' or '..' segment", p)
 		}
-		for _, c := range seg {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-				return fmt.Errorf("blob path %q may contain only letters, digits, '.', '_', '-' and '/'", p)
-			}
+		if strings.IndexFunc(seg, notBlobPathRune) >= 0 {
+			return fmt.Errorf("blob path %q may contain only letters, digits, '.', '_', '-' and '/'", p)
 		}
 	}
 	return nil
+}
+
+func notBlobPathRune(c rune) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		return false
+	}
+	return true
 }

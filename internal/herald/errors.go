@@ -22,6 +22,7 @@ const (
 	CodeUnauthenticated    Code = "unauthenticated"     // no valid credentials
 	CodeForbidden          Code = "forbidden"           // authenticated, but the role is too low
 	CodeTooLarge           Code = "too_large"           // a body or value over its limit
+	CodeGone               Code = "gone"                // existed, but is no longer available (expired)
 	CodeUnavailable        Code = "unavailable"         // a dependency is down; retrying may help
 	CodeInternal           Code = "internal"            // a bug or an unclassified failure
 )

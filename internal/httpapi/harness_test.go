@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/heraldreports/herald/internal/auth/authtest"
 	"github.com/heraldreports/herald/internal/datasource"
+	"github.com/heraldreports/herald/internal/herald"
 	"github.com/heraldreports/herald/internal/scheduler"
 	"github.com/heraldreports/herald/internal/seal"
 	"github.com/heraldreports/herald/internal/sqlite"
@@ -48,6 +51,7 @@ type harness struct {
 	store  *sqlite.Store
 	queue  *sqlite.Queue
 	tokens *authtest.Issuer
+	links  *fakeLinker
 	logs   *syncBuffer
 	mu     sync.Mutex
 	now    time.Time
@@ -66,14 +70,15 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, datasource.EnsureDemo(ctx, demo, time.Now()))
 	runner := datasource.NewRunner(datasource.Config{Unsealer: box, DemoPath: demo, Now: time.Now})
 	t.Cleanup(func() { _ = runner.Close() })
-	h := &harness{t: t, store: store, tokens: authtest.New(t), logs: &syncBuffer{},
+	h := &harness{t: t, store: store, tokens: authtest.New(t), links: &fakeLinker{}, logs: &syncBuffer{},
 		now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
 	h.queue = store.Queue()
 	h.srv = New(Config{
 		Store: store, Auth: h.tokens.Validator(), Sealer: box, Tester: runner,
-		Runs: scheduler.NewRuns(store, h.queue, nil, h.clock),
-		Log:  slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:  h.clock, Version: "test",
+		Runs:    scheduler.NewRuns(store, h.queue, nil, h.clock),
+		Preview: runnerPreviewer{runner}, Links: h.links,
+		Log: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now: h.clock, Version: "test",
 	})
 	return h
 }
@@ -163,6 +168,10 @@ type fixture struct {
 	report     string
 	schedule   string
 	run        string
+	// artifactRun is a succeeded run with two artifacts (csv, pdf), written
+	// to the store as generation would; artifact is the id of its csv file.
+	artifactRun string
+	artifact    string
 }
 
 func (h *harness) fixture(tenant string) fixture {
@@ -172,7 +181,87 @@ func (h *harness) fixture(tenant string) fixture {
 	f.report = h.must(http.StatusCreated, "POST", "/api/v1/reports", f.editor, reportBody(f.dataSource, "Sales "+tenant)).JSON["id"].(string)
 	f.schedule = h.must(http.StatusCreated, "POST", "/api/v1/schedules", f.editor, scheduleBody(f.report, "Mondays "+tenant)).JSON["id"].(string)
 	f.run = h.must(http.StatusCreated, "POST", "/api/v1/reports/"+f.report+"/runs", f.editor, map[string]any{"parameters": map[string]any{"since": "2026-11-01"}}).JSON["id"].(string)
+	f.artifactRun, f.artifact = h.succeededRun(tenant, f.report)
 	return f
+}
+
+// succeededRun stores a succeeded run of the report with a csv and a pdf
+// artifact, as generation leaves it, and returns the run's and the csv's ids.
+func (h *harness) succeededRun(tenant, reportID string) (runID, csvID string) {
+	h.t.Helper()
+	now := herald.At(h.clock())
+	run := &herald.Run{
+		Meta:     herald.Meta{ID: herald.NewID(herald.PrefixRun, now.Time), TenantID: tenant},
+		ReportID: reportID, Trigger: herald.TriggerManual, ScheduledFor: now, Status: herald.RunSucceeded, Attempt: 1,
+		StartedAt: now, FinishedAt: now, Rows: 4,
+		Artifacts: []herald.Artifact{
+			{ID: herald.NewID(herald.PrefixArtifact, now.Time), Format: herald.FormatCSV, Name: "sales-2026-11-28.csv",
+				ContentType: "text/csv; charset=utf-8", Size: 212, SHA256: strings.Repeat("ab", 32), Rows: 4, CreatedAt: now},
+			{ID: herald.NewID(herald.PrefixArtifact, now.Time), Format: herald.FormatPDF, Name: "sales-2026-11-28.pdf",
+				ContentType: "application/pdf", Size: 48213, SHA256: strings.Repeat("cd", 32), Rows: 4, CreatedAt: now},
+		},
+	}
+	run.Touch("generator", now)
+	require.NoError(h.t, herald.CreateRecord(context.Background(), h.store, run))
+	return run.ID, run.Artifacts[0].ID
+}
+
+// runnerPreviewer is the Previewer the function app wires: a real query
+// runner, read until maxRows.
+type runnerPreviewer struct{ runner *datasource.Runner }
+
+func (p runnerPreviewer) Preview(ctx context.Context, ds *herald.DataSource, query string, params map[string]any, types map[string]herald.ParamType, maxRows int) (Preview, error) {
+	rows, err := p.runner.Query(ctx, datasource.Request{DataSource: ds, Query: query, Params: params, ParamTypes: types, MaxRows: maxRows})
+	if err != nil {
+		return Preview{}, err
+	}
+	defer func() { _ = rows.Close() }()
+	out := Preview{}
+	for _, c := range rows.Columns() {
+		out.Columns = append(out.Columns, PreviewColumn{Name: c.Name, Type: string(c.Type), DBType: c.DBType})
+	}
+	for rows.Next() {
+		out.Rows = append(out.Rows, rows.Values())
+	}
+	if err := rows.Err(); err != nil {
+		return Preview{}, err
+	}
+	out.More = rows.Truncated()
+	return out, nil
+}
+
+// linkCall is one SignedURL call a fakeLinker saw.
+type linkCall struct {
+	path string
+	ttl  time.Duration
+	link herald.BlobLink
+}
+
+// fakeLinker signs links that carry a recognisable secret.
+type fakeLinker struct {
+	mu    sync.Mutex
+	calls []linkCall
+	err   error
+}
+
+// linkSecret marks every URL a fakeLinker issues; it must never show up in
+// logs or audit records.
+const linkSecret = "sig=S3CRET-SIGNATURE"
+
+func (l *fakeLinker) SignedURL(_ context.Context, path string, ttl time.Duration, link herald.BlobLink) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return "", l.err
+	}
+	l.calls = append(l.calls, linkCall{path: path, ttl: ttl, link: link})
+	return fmt.Sprintf("https://blobs.example.test/artifacts/%s?se=%d&%s%d", path, len(l.calls), linkSecret, len(l.calls)), nil
+}
+
+func (l *fakeLinker) seen() []linkCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]linkCall(nil), l.calls...)
 }
 
 func reportBody(dataSourceID, name string) map[string]any {

@@ -32,6 +32,8 @@ func statusOf(code herald.Code) int {
 		return http.StatusForbidden
 	case herald.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case herald.CodeGone:
+		return http.StatusGone
 	case herald.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	case codeMethodNotAllowed:

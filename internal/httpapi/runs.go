@@ -48,13 +48,15 @@ type runView struct {
 }
 
 type artifactView struct {
-	ID          string        `json:"id"`
-	Format      herald.Format `json:"format"`
-	Name        string        `json:"name"`
-	ContentType string        `json:"contentType"`
-	Size        int64         `json:"size"`
-	SHA256      string        `json:"sha256"`
-	Rows        int64         `json:"rows"`
+	ID          string         `json:"id"`
+	Format      herald.Format  `json:"format"`
+	Name        string         `json:"name"`
+	ContentType string         `json:"contentType"`
+	Size        int64          `json:"size"`
+	SHA256      string         `json:"sha256"`
+	Rows        int64          `json:"rows"`
+	CreatedAt   herald.Instant `json:"createdAt"`
+	ExpiredAt   herald.Instant `json:"expiredAt,omitzero"`
 }
 
 type deliveryView struct {
@@ -83,7 +85,7 @@ func newRunView(r *herald.Run, deliveries []*herald.Delivery) runView {
 		v.Parameters = map[string]json.RawMessage{}
 	}
 	for _, a := range r.Artifacts {
-		v.Artifacts = append(v.Artifacts, artifactView{ID: a.ID, Format: a.Format, Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256, Rows: a.Rows})
+		v.Artifacts = append(v.Artifacts, viewArtifact(a))
 	}
 	for _, d := range deliveries {
 		v.Deliveries = append(v.Deliveries, deliveryView{ID: d.ID, Channel: d.Channel, Recipient: d.Recipient, Status: d.Status,
@@ -114,6 +116,7 @@ func (s *Server) runRoutes(r chi.Router) {
 	rs := s.runs()
 	r.Get("/", rs.list)
 	r.Get("/{id}", s.getRun)
+	r.Get("/{id}/artifacts/{artifactId}", s.downloadArtifact)
 	r.With(requireRole(herald.RoleEditor)).Post("/{id}/retry", s.retryRun)
 	r.With(requireRole(herald.RoleEditor)).Post("/{id}/cancel", s.cancelRun)
 }

@@ -38,6 +38,9 @@ func (f fixture) path(pattern string) string {
 	}
 	var id string
 	switch {
+	case strings.Contains(pattern, "/artifacts/"):
+		id = f.artifactRun
+		pattern = strings.Replace(pattern, "{artifactId}", f.artifact, 1)
 	case strings.HasPrefix(pattern, "/api/v1/datasources/"):
 		id = f.dataSource
 	case strings.HasPrefix(pattern, "/api/v1/reports/"):
@@ -62,7 +65,7 @@ func (f fixture) bodyFor(method, pattern string) any {
 		return nil
 	case strings.HasSuffix(pattern, "/backfill"):
 		return map[string]any{"from": "2026-11-01T00:00:00Z", "to": "2026-11-15T00:00:00Z"}
-	case strings.HasSuffix(pattern, "/runs"):
+	case strings.HasSuffix(pattern, "/runs"), strings.HasSuffix(pattern, "/preview") && pattern != "/api/v1/cron/preview":
 		return map[string]any{"parameters": map[string]any{"since": "2026-11-01"}}
 	case pattern == "/api/v1/cron/preview":
 		return map[string]any{"cron": "0 9 * * MON", "timezone": "Europe/Berlin"}
@@ -99,18 +102,20 @@ func TestIsolationEveryRouteAnswers404ToAnotherTenant(t *testing.T) {
 	// Lists and singletons show b only its own records.
 	for _, path := range []string{"/api/v1/datasources", "/api/v1/reports", "/api/v1/schedules", "/api/v1/runs", "/api/v1/audit", "/api/v1/me", "/api/v1/tenant"} {
 		res := h.must(http.StatusOK, "GET", path, b.admin, nil)
-		for _, id := range []string{a.dataSource, a.report, a.schedule, a.run, "acme"} {
+		for _, id := range []string{a.dataSource, a.report, a.schedule, a.run, a.artifactRun, a.artifact, "acme"} {
 			assert.NotContains(t, res.Raw, id, "GET %s as globex", path)
 		}
 	}
 	assert.Equal(t, before, h.snapshot(a), "nothing of acme changed")
+	assert.Empty(t, h.links.seen(), "no download link was signed for another tenant's artifact")
 }
 
 // snapshot reads a fixture's records (with ETags) as their owner sees them.
 func (h *harness) snapshot(f fixture) map[string]string {
 	h.t.Helper()
 	out := map[string]string{}
-	for _, p := range []string{"/api/v1/datasources/" + f.dataSource, "/api/v1/reports/" + f.report, "/api/v1/schedules/" + f.schedule, "/api/v1/runs/" + f.run} {
+	for _, p := range []string{"/api/v1/datasources/" + f.dataSource, "/api/v1/reports/" + f.report, "/api/v1/schedules/" + f.schedule,
+		"/api/v1/runs/" + f.run, "/api/v1/runs/" + f.artifactRun} {
 		res := h.must(http.StatusOK, "GET", p, f.admin, nil)
 		out[p] = res.Header.Get("ETag") + " " + res.Raw
 	}
@@ -126,9 +131,15 @@ func TestRolesEveryWriteNeedsMoreThanViewer(t *testing.T) {
 		"POST /api/v1/datasources": true, "PUT /api/v1/datasources/{id}": true, "DELETE /api/v1/datasources/{id}": true,
 		"POST /api/v1/datasources/{id}/test": true, "PUT /api/v1/tenant": true, "GET /api/v1/audit": true,
 	}
-	writes := 0
+	writes, reads := 0, 0
 	for _, rt := range apiRoutes(t, h.srv) {
 		key := rt.method + " " + rt.pattern
+		if (rt.method == http.MethodGet || readOnlyPosts[key]) && !adminOnly[key] {
+			reads++
+			res := h.do(rt.method, f.path(rt.pattern), f.viewer, f.bodyFor(rt.method, rt.pattern))
+			assert.NotEqual(t, http.StatusForbidden, res.Code, "viewer %s is a read: %s", key, res.Raw)
+			assert.Less(t, res.Code, 400, "viewer %s: %s", key, res.Raw)
+		}
 		if rt.method != http.MethodGet && !readOnlyPosts[key] {
 			writes++
 			res := h.do(rt.method, f.path(rt.pattern), f.viewer, f.bodyFor(rt.method, rt.pattern))
@@ -139,10 +150,16 @@ func TestRolesEveryWriteNeedsMoreThanViewer(t *testing.T) {
 			assert.Equal(t, http.StatusForbidden, res.Code, "editor %s: %s", key, res.Raw)
 		}
 	}
-	assert.GreaterOrEqual(t, writes, 12, "the walk saw the write routes")
-	assert.Equal(t, before, h.snapshot(f), "refused writes change nothing")
-	audit := h.must(http.StatusOK, "GET", "/api/v1/audit?limit=200", f.admin, nil)
-	assert.Len(t, audit.items(), 4, "only the fixture's four creations are audited")
+	assert.GreaterOrEqual(t, writes, 13, "the walk saw the write routes")
+	assert.GreaterOrEqual(t, reads, 12, "the walk saw the read routes")
+	assert.Equal(t, before, h.snapshot(f), "refused writes and reads change nothing")
+	audit := h.must(http.StatusOK, "GET", "/api/v1/audit?limit=200", f.admin, nil).items()
+	var actions []any
+	for _, e := range audit {
+		actions = append(actions, e["action"])
+	}
+	assert.Equal(t, []any{"artifact.download", "run.create", "schedule.create", "report.create", "datasource.create"}, actions,
+		"the fixture's four creations and the viewer's one download link are audited; refused writes are not")
 }
 
 func TestAuthenticationFailuresAnswer401(t *testing.T) {

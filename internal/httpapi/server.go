@@ -44,8 +44,14 @@ type Config struct {
 	Sealer Sealer
 	Tester ConnTester
 	Runs   RunService
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Preview runs report queries for POST /reports/{id}/preview; nil
+	// answers 503 there.
+	Preview Previewer
+	// Links signs artifact download links for GET
+	// /runs/{id}/artifacts/{artifactId}; nil answers 503 there.
+	Links ArtifactLinker
+	Log   *slog.Logger
+	Now   func() time.Time
 	// AllowLocalPaths permits data sources of kind sqlite (files on the
 	// server's disk). Off by default: a tenant must not read the server's files.
 	AllowLocalPaths bool
@@ -62,6 +68,8 @@ type Server struct {
 	sealer     Sealer
 	tester     ConnTester
 	runsSvc    RunService
+	previewer  Previewer
+	links      ArtifactLinker
 	log        *slog.Logger
 	now        func() time.Time
 	localPaths bool
@@ -76,6 +84,7 @@ var openAPIDocument []byte
 func New(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, auth: cfg.Auth, sealer: cfg.Sealer, tester: cfg.Tester, runsSvc: cfg.Runs,
+		previewer: cfg.Preview, links: cfg.Links,
 		log: cfg.Log, now: cfg.Now, localPaths: cfg.AllowLocalPaths, version: cfg.Version,
 	}
 	if s.log == nil {
@@ -122,6 +131,7 @@ func (s *Server) routes(home http.Handler) chi.Router {
 		r.Route("/reports", func(r chi.Router) {
 			s.reports().routes(r)
 			r.With(requireRole(herald.RoleEditor)).Post("/{id}/runs", s.runReport)
+			r.With(requireRole(herald.RoleEditor)).Post("/{id}/preview", s.previewReport)
 		})
 		r.Route("/schedules", func(r chi.Router) {
 			s.schedules().routes(r)
