@@ -51,8 +51,12 @@ vet: ## go vet
 lint: tools ## golangci-lint (complexity limit 15, gosec)
 	$(LINT) run $(PKGS)
 
+.PHONY: test-tools
+test-tools: ## install what the tests use when missing: qpdf, poppler-utils, chromium (Debian), Azurite (npm, tools/)
+	@scripts/services.sh tools
+
 .PHONY: unit
-unit: ## all Go tests with the race detector; coverage per package (starts PostgreSQL/MariaDB if down)
+unit: test-tools ## all Go tests with the race detector; coverage per package (starts PostgreSQL, MariaDB, Azurite if down)
 	@scripts/services.sh up
 	@trap 'scripts/services.sh down' EXIT; \
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m -covermode=atomic -coverprofile=coverage.out $(PKGS) | tee test-output.txt
@@ -72,7 +76,7 @@ fuzz: ## short fuzzing runs of the parsers
 	done
 
 .PHONY: test
-test: fmt-check vet lint unit simulate fuzz ## every check CI runs
+test: fmt-check vet lint unit simulate fuzz bench-generate ## every check CI runs
 	@echo "make test: all checks passed"
 
 .PHONY: bench-scheduler
@@ -83,6 +87,13 @@ bench-scheduler: ## scanner benchmarks: due among 10k vs 1M schedules, 10k due a
 .PHONY: bench-api
 bench-api: ## load benchmark: 100 clients, 100 tenants x 1,000 reports; prints p50/p95/p99 and req/s
 	$(GO) test -run='^$$' -bench='^BenchmarkAPILoad$$' -benchtime=1x -timeout 30m ./internal/httpapi/
+
+.PHONY: bench-generate
+bench-generate: test-tools ## report output: CSV of 1M PostgreSQL rows vs psql \copy (RSS at 100k/1M); PDF of 10k rows vs Chromium
+	@scripts/services.sh up
+	@trap 'scripts/services.sh down' EXIT; \
+	$(GO) test -run='^$$' -bench='^BenchmarkCSVFromPostgres$$' -benchtime=1x -timeout 10m ./internal/generate/ && \
+	$(GO) test -run='^$$' -bench='^BenchmarkPDFvsChromium$$' -benchtime=1x -timeout 10m ./internal/render/
 
 .PHONY: clean
 clean: ## remove build output (keeps ./data)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,11 +33,38 @@ type config struct {
 	RunLease        time.Duration // how long a worker holds a run without renewing it
 	QueueLock       time.Duration // how long a received message stays locked without renewal
 	CustomHandler   string        // listen address in custom-handler mode, "" standalone
+	Artifacts       artifactConfig
+}
+
+// Blob backends.
+const (
+	blobFile  = "file"
+	blobAzure = "azure"
+)
+
+// artifactConfig says where artifacts are stored and how they are served.
+type artifactConfig struct {
+	Backend          string        // HERALD_BLOB_BACKEND: file (default) or azure
+	ConnectionString string        // HERALD_BLOB_CONNECTION_STRING: account key (Azurite, or keys in Key Vault)
+	AccountURL       string        // HERALD_BLOB_ACCOUNT_URL: managed identity, user-delegation SAS links
+	Container        string        // HERALD_BLOB_CONTAINER
+	PublicURL        string        // HERALD_PUBLIC_URL: where file links point (default http://<addr>)
+	PDFMaxRows       int64         // HERALD_PDF_MAX_ROWS
+	RetentionEvery   time.Duration // HERALD_RETENTION_INTERVAL: standalone sweeps
 }
 
 func (c config) dbPath() string   { return filepath.Join(c.DataDir, "herald.db") }
 func (c config) demoPath() string { return filepath.Join(c.DataDir, "demo.db") }
 func (c config) keyPath() string  { return filepath.Join(c.DataDir, "keys", "secret.key") }
+func (c config) filesDir() string { return filepath.Join(c.DataDir, "artifacts") }
+
+// publicURL is the base of the links Herald serves itself.
+func (c config) publicURL() string {
+	if c.Artifacts.PublicURL != "" {
+		return strings.TrimRight(c.Artifacts.PublicURL, "/")
+	}
+	return "http://" + c.Addr
+}
 
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
@@ -129,12 +157,51 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		}
 		c.Workers = n
 	}
+	if c.Artifacts, err = artifactsFromEnv(getenv); err != nil {
+		return c, err
+	}
 	if addr, ok, portErr := azfunc.AddrFrom(getenv); portErr != nil {
 		return c, portErr
 	} else if ok {
 		c.CustomHandler = addr
 	}
 	return c, nil
+}
+
+// artifactsFromEnv reads the artifact storage variables.
+func artifactsFromEnv(getenv func(string) string) (artifactConfig, error) {
+	a := artifactConfig{
+		Backend:          orDefault(getenv("HERALD_BLOB_BACKEND"), blobFile),
+		ConnectionString: getenv("HERALD_BLOB_CONNECTION_STRING"),
+		AccountURL:       getenv("HERALD_BLOB_ACCOUNT_URL"),
+		Container:        orDefault(getenv("HERALD_BLOB_CONTAINER"), "artifacts"),
+		PublicURL:        getenv("HERALD_PUBLIC_URL"),
+		PDFMaxRows:       50_000,
+	}
+	switch a.Backend {
+	case blobFile:
+	case blobAzure:
+		if (a.ConnectionString == "") == (a.AccountURL == "") {
+			return a, fmt.Errorf("HERALD_BLOB_BACKEND=azure needs exactly one of HERALD_BLOB_CONNECTION_STRING and HERALD_BLOB_ACCOUNT_URL")
+		}
+	default:
+		return a, fmt.Errorf("HERALD_BLOB_BACKEND must be file or azure, not %q", a.Backend)
+	}
+	if a.PublicURL != "" {
+		if u, err := url.Parse(a.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return a, fmt.Errorf("HERALD_PUBLIC_URL must be an absolute http(s) URL such as https://herald.example.com, not %q", a.PublicURL)
+		}
+	}
+	if v := getenv("HERALD_PDF_MAX_ROWS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return a, fmt.Errorf("HERALD_PDF_MAX_ROWS must be an integer from 1 to 1000000, not %q", v)
+		}
+		a.PDFMaxRows = n
+	}
+	var err error
+	a.RetentionEvery, err = positiveDuration("HERALD_RETENTION_INTERVAL", getenv("HERALD_RETENTION_INTERVAL"), 24*time.Hour)
+	return a, err
 }
 
 // loadConfig reads the environment, then the flags of `herald serve`.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldreports/herald/internal/fileblob"
 	"github.com/heraldreports/herald/internal/herald"
 	"github.com/heraldreports/herald/internal/sqlite"
 )
@@ -97,6 +98,28 @@ func TestCrashRecovery(t *testing.T) {
 	stats, err := store.Queue().Stats(context.Background(), herald.QueueGenerate)
 	require.NoError(t, err)
 	assert.Zero(t, stats.DeadLettered, "no job dead-lettered")
+
+	// One set of files per run, whatever attempt wrote it, and nothing else.
+	files, err := fileblob.New(fileblob.Config{Dir: filepath.Join(dir, "artifacts"), BaseURL: "http://127.0.0.1:1", Key: make([]byte, fileblob.MinKeyBytes)})
+	require.NoError(t, err)
+	defer files.Close()
+	stored := map[string]bool{}
+	require.NoError(t, files.List(context.Background(), crashTenant+"/", func(b herald.BlobInfo) error {
+		stored[b.Path] = true
+		return nil
+	}))
+	want := 0
+	for _, r := range runs {
+		require.Len(t, r.Artifacts, 2, "a CSV and its metadata: %+v", r.Artifacts)
+		for _, a := range r.Artifacts {
+			want++
+			assert.True(t, stored[herald.ArtifactPath(crashTenant, r.ReportID, r.ID, a.ID)], "run %s's %s is stored", r.ID, a.Name)
+		}
+	}
+	assert.Len(t, stored, want, "no file beyond the runs' artifacts")
+	deliver, err := store.Queue().Stats(context.Background(), herald.QueueDeliver)
+	require.NoError(t, err)
+	assert.Equal(t, len(runs), deliver.Visible+deliver.Scheduled, "one delivery job per run")
 	t.Logf("%d runs, %d attempts in all after 6 kills", len(runs), attempts)
 }
 
@@ -108,7 +131,20 @@ func seedDueSchedules(t *testing.T, path string, n int, due time.Time) []*herald
 	require.NoError(t, err)
 	defer store.Close()
 	now := herald.At(time.Now())
-	reportID := herald.NewID(herald.PrefixReport, now.Time)
+	ds := &herald.DataSource{Meta: herald.Meta{ID: herald.NewID(herald.PrefixDataSource, now.Time), TenantID: crashTenant},
+		Name: "demo", SourceKind: herald.DataSourceDemo}
+	ds.Normalize()
+	report := &herald.Report{Meta: herald.Meta{ID: herald.NewID(herald.PrefixReport, now.Time), TenantID: crashTenant},
+		Name: "crash", DataSourceID: ds.ID, Query: "SELECT region, COUNT(*) AS orders FROM orders GROUP BY region", Formats: []herald.Format{herald.FormatCSV}}
+	report.Normalize()
+	for _, r := range []interface {
+		herald.Record
+		Touch(string, herald.Instant)
+	}{ds, report} {
+		r.Touch("test", now)
+		require.NoError(t, herald.CreateRecord(ctx, store, r))
+	}
+	reportID := report.ID
 	out := make([]*herald.Schedule, 0, n)
 	for range n {
 		s := &herald.Schedule{

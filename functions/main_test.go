@@ -57,6 +57,29 @@ func TestLoadConfig(t *testing.T) {
 		{name: "no token source", env: map[string]string{"HERALD_DISABLE_LOCAL_TOKENS": "true"}, err: "HERALD_OIDC_JWKS_URL"},
 		{name: "jwks without issuers", env: map[string]string{"HERALD_OIDC_JWKS_URL": "https://login.example.com/keys"}, err: "HERALD_OIDC_ISSUERS"},
 		{name: "bad shutdown timeout", env: map[string]string{"HERALD_SHUTDOWN_TIMEOUT": "soon"}, err: "HERALD_SHUTDOWN_TIMEOUT"},
+		{name: "artifact defaults", check: func(t *testing.T, c config) {
+			assert.Equal(t, blobFile, c.Artifacts.Backend)
+			assert.Equal(t, "http://127.0.0.1:8080", c.publicURL())
+			assert.Equal(t, int64(50_000), c.Artifacts.PDFMaxRows)
+			assert.Equal(t, 24*time.Hour, c.Artifacts.RetentionEvery)
+			assert.Equal(t, "data/artifacts", c.filesDir())
+		}},
+		{name: "azure blobs", env: map[string]string{
+			"HERALD_BLOB_BACKEND": "azure", "HERALD_BLOB_ACCOUNT_URL": "https://acct.blob.core.windows.net", "HERALD_BLOB_CONTAINER": "files",
+			"HERALD_PUBLIC_URL": "https://herald.example.com/", "HERALD_PDF_MAX_ROWS": "1000", "HERALD_RETENTION_INTERVAL": "6h",
+		}, check: func(t *testing.T, c config) {
+			assert.Equal(t, blobAzure, c.Artifacts.Backend)
+			assert.Equal(t, "files", c.Artifacts.Container)
+			assert.Equal(t, "https://herald.example.com", c.publicURL())
+			assert.Equal(t, int64(1000), c.Artifacts.PDFMaxRows)
+			assert.Equal(t, 6*time.Hour, c.Artifacts.RetentionEvery)
+		}},
+		{name: "unknown blob backend", env: map[string]string{"HERALD_BLOB_BACKEND": "s3"}, err: "HERALD_BLOB_BACKEND must be file or azure"},
+		{name: "azure without account", env: map[string]string{"HERALD_BLOB_BACKEND": "azure"}, err: "exactly one of"},
+		{name: "azure with both", env: map[string]string{"HERALD_BLOB_BACKEND": "azure", "HERALD_BLOB_ACCOUNT_URL": "https://a", "HERALD_BLOB_CONNECTION_STRING": "x"}, err: "exactly one of"},
+		{name: "relative public url", env: map[string]string{"HERALD_PUBLIC_URL": "herald.example.com"}, err: "HERALD_PUBLIC_URL"},
+		{name: "bad pdf rows", env: map[string]string{"HERALD_PDF_MAX_ROWS": "0"}, err: "HERALD_PDF_MAX_ROWS"},
+		{name: "bad retention interval", env: map[string]string{"HERALD_RETENTION_INTERVAL": "daily"}, err: "HERALD_RETENTION_INTERVAL"},
 		{name: "unknown flag", args: []string{"--port", "1"}, err: "usage"},
 		{name: "stray argument", args: []string{"now"}, err: "usage"},
 	}
@@ -216,7 +239,7 @@ func TestServeStandalone(t *testing.T) {
 	_, sources = get(t, base+"/api/v1/datasources", token)
 	assert.Len(t, sources["items"], 1)
 	_, reports = get(t, base+"/api/v1/reports", token)
-	assert.Len(t, reports["items"], 1)
+	assert.Len(t, reports["items"], 2)
 	assert.Equal(t, 0, stop())
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -26,18 +27,23 @@ import (
 
 // app is everything serve wires together; close releases it.
 type app struct {
-	handler  http.Handler
-	store    *sqlite.Store
-	runner   *datasource.Runner
-	queue    *sqlite.Queue
-	scanner  *scheduler.Scanner
-	runs     *scheduler.Runs
-	generate *worker.Pool
+	handler   http.Handler
+	store     *sqlite.Store
+	runner    *datasource.Runner
+	queue     *sqlite.Queue
+	blobs     *blobs
+	scanner   *scheduler.Scanner
+	runs      *scheduler.Runs
+	generate  *worker.Pool
+	retention *generate.Retention
 }
 
 func (a *app) close() {
 	if a.runner != nil {
 		_ = a.runner.Close()
+	}
+	if a.blobs != nil {
+		_ = a.blobs.close()
 	}
 	if a.store != nil {
 		_ = a.store.Close()
@@ -61,8 +67,15 @@ func wire(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if a.store, err = sqlite.Open(ctx, cfg.dbPath()); err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
-	box, err := secretBox(cfg)
+	secret, err := secretKey(cfg)
 	if err != nil {
+		return nil, err
+	}
+	box, err := seal.New(secret)
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_SECRET_KEY: %w", err)
+	}
+	if a.blobs, err = openBlobs(ctx, cfg, secret); err != nil {
 		return nil, err
 	}
 	validator, err := newValidator(cfg)
@@ -82,23 +95,32 @@ func wire(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.queue = a.store.Queue()
 	a.runs = scheduler.NewRuns(a.store, a.queue, log, time.Now)
 	a.scanner = scheduler.NewScanner(a.store, a.queue, log)
-	gen := generate.NewHandler(a.runs, log, cfg.RunLease)
+	gen := generate.NewHandler(generate.Config{
+		Runs: a.runs, Store: a.store, Querier: queries{a.runner}, Blobs: a.blobs.store, Log: log,
+		Lease: cfg.RunLease, PDFMaxRows: cfg.Artifacts.PDFMaxRows,
+	})
+	a.retention = generate.NewRetention(a.store, a.blobs.store, log, time.Now)
 	a.generate = worker.New(a.queue, func(ctx context.Context, d herald.QueueDelivery) error {
 		return gen.Handle(ctx, d.Body)
 	}, worker.Config{Queue: herald.QueueGenerate, Concurrency: cfg.Workers, LockFor: cfg.QueueLock}, log)
 	api := httpapi.New(httpapi.Config{
 		Store: a.store, Auth: validator, Sealer: box, Tester: a.runner, Runs: a.runs, Log: log, Now: time.Now,
 		AllowLocalPaths: cfg.AllowLocalPaths, Version: version,
+		Preview: queries{a.runner}, Links: a.blobs.store,
 	})
-	a.handler = api
+	a.handler = withFiles(api, a.blobs.files)
 	if cfg.CustomHandler != "" {
-		fn := azfunc.NewServer(api, log)
+		fn := azfunc.NewServer(a.handler, log)
 		fn.Timer(azfunc.FunctionScanSchedules, azfunc.BindingTimer, func(ctx context.Context, _ azfunc.Timer) error {
 			now := time.Now()
 			if _, err := a.scanner.RunOnce(ctx, now); err != nil {
 				return err
 			}
 			_, err := a.runs.Recover(ctx, now)
+			return err
+		})
+		fn.Timer(azfunc.FunctionSweepArtifacts, azfunc.BindingTimer, func(ctx context.Context, _ azfunc.Timer) error {
+			_, err := a.retention.RunOnce(ctx)
 			return err
 		})
 		fn.ServiceBus(azfunc.FunctionGenerateReport, azfunc.BindingMessage, func(ctx context.Context, m azfunc.ServiceBusMessage) error {
@@ -110,7 +132,8 @@ func wire(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-func secretBox(cfg config) (*seal.Box, error) {
+// secretKey is HERALD_SECRET_KEY, or the key generated into the data dir.
+func secretKey(cfg config) ([]byte, error) {
 	var key []byte
 	var err error
 	if cfg.SecretKey != "" {
@@ -121,7 +144,33 @@ func secretBox(cfg config) (*seal.Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("HERALD_SECRET_KEY: %w", err)
 	}
-	return seal.New(key)
+	return key, nil
+}
+
+// linkBase is where the links Herald serves itself point when
+// HERALD_PUBLIC_URL is not set: the address it listens on.
+func linkBase(addr net.Addr, log *slog.Logger) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	if tcp.IP.IsUnspecified() {
+		log.Warn("listening on all interfaces without HERALD_PUBLIC_URL: download links point at localhost; set HERALD_PUBLIC_URL to the address users reach Herald at")
+		return "http://" + net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	}
+	return "http://" + tcp.String()
+}
+
+// withFiles serves the file backend's signed links under /files/ beside
+// the API; files is nil for backends that serve their own links.
+func withFiles(api http.Handler, files http.Handler) http.Handler {
+	if files == nil {
+		return api
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/files/", files)
+	mux.Handle("/", api)
+	return mux
 }
 
 func newValidator(cfg config) (*auth.Validator, error) {
@@ -152,16 +201,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(stdout, cfg.LogLevel)
-	a, err := wire(ctx, cfg, log)
-	if err != nil {
-		if ctx.Err() != nil { // asked to stop while starting: a clean stop
-			log.Info("stopped during start-up")
-			return nil
-		}
-		return err
-	}
-	defer a.close()
-
 	addr, mode := cfg.Addr, "standalone"
 	if cfg.CustomHandler != "" {
 		addr, mode = cfg.CustomHandler, "azure-functions"
@@ -171,6 +210,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	defer func() { _ = ln.Close() }()
+	if cfg.Artifacts.PublicURL == "" && cfg.CustomHandler == "" {
+		cfg.Artifacts.PublicURL = linkBase(ln.Addr(), log)
+	}
+	a, err := wire(ctx, cfg, log)
+	if err != nil {
+		if ctx.Err() != nil { // asked to stop while starting: a clean stop
+			log.Info("stopped during start-up")
+			return nil
+		}
+		return err
+	}
+	defer a.close()
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -186,8 +238,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var background sync.WaitGroup
 	background.Go(func() { a.generate.Run(bg) })
 	background.Go(func() { a.runs.RunRecovery(bg, cfg.ScanInterval) })
-	if cfg.CustomHandler == "" { // in Azure the ScanSchedules timer drives the scans
+	if cfg.CustomHandler == "" { // in Azure the ScanSchedules and SweepArtifacts timers drive these
 		background.Go(func() { a.scanner.Run(bg, cfg.ScanInterval, time.Now) })
+		background.Go(func() { a.retention.Run(bg, cfg.Artifacts.RetentionEvery) })
 	}
 	defer func() {
 		stopBackground()

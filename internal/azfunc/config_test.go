@@ -48,6 +48,10 @@ func TestFunctionJSON(t *testing.T) {
 			Type: "timerTrigger", Direction: "in", Name: BindingTimer,
 			Schedule: "0 */1 * * * *", UseMonitor: ptr(true), RunOnStartup: ptr(false),
 		}},
+		FunctionSweepArtifacts: {{
+			Type: "timerTrigger", Direction: "in", Name: BindingTimer,
+			Schedule: "0 17 3 * * *", UseMonitor: ptr(true), RunOnStartup: ptr(false),
+		}},
 		FunctionGenerateReport: {{
 			Type: "serviceBusTrigger", Direction: "in", Name: BindingMessage,
 			QueueName: "%HERALD_GENERATE_QUEUE%", Connection: "ServiceBusConnection", Cardinality: "one",

@@ -41,11 +41,15 @@ const (
 	FunctionScanSchedules  = "ScanSchedules"
 	FunctionGenerateReport = "GenerateReport"
 	FunctionDeliverReport  = "DeliverReport"
+	// FunctionSweepArtifacts deletes artifacts past their tenant's
+	// retention, daily at 03:17 UTC.
+	FunctionSweepArtifacts = "SweepArtifacts"
 	// FunctionAPI is the HTTP-trigger function whose requests are forwarded;
 	// it is not registered with [Server].
 	FunctionAPI = "Api"
 
-	// BindingTimer is the timerTrigger binding name of ScanSchedules.
+	// BindingTimer is the timerTrigger binding name of ScanSchedules and
+	// SweepArtifacts.
 	BindingTimer = "timer"
 	// BindingMessage is the serviceBusTrigger binding name of GenerateReport
 	// and DeliverReport.
