@@ -108,10 +108,10 @@ func stream(rows Rows, proj projection, outs outputs, clock *phaseClock) (int64,
 // stores the CSV's companion metadata.
 func (h *Handler) complete(ctx context.Context, j *job, proj projection, outs outputs, s render.Summary, clock *phaseClock) ([]herald.Artifact, *failure) {
 	t := time.Now()
-	for i, o := range outs {
+	for _, o := range outs {
 		if err := o.close(s); err != nil {
 			f := o.failure(err)
-			outs[i:].abort()
+			outs.abort() // every upload is still open: none has been finished yet
 			return nil, f
 		}
 	}
