@@ -72,10 +72,6 @@ const (
 	clockSkew = 5 * time.Minute
 	// metaSHA256 is the metadata key holding the content's SHA-256.
 	metaSHA256 = "sha256"
-	// maxContentTypeBytes bounds BlobPut.ContentType and BlobLink.ContentType.
-	maxContentTypeBytes = 255
-	// maxFilenameBytes bounds BlobLink.Filename.
-	maxFilenameBytes = 255
 )
 
 // Config configures a Store. Give either ConnectionString or ServiceURL

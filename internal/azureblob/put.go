@@ -26,7 +26,7 @@ func (s *Store) Put(ctx context.Context, p string, r io.Reader, opts herald.Blob
 	if err := checkPath(p); err != nil {
 		return herald.BlobInfo{}, err
 	}
-	ct, err := contentType(opts.ContentType)
+	ct, err := herald.BlobContentType(opts.ContentType)
 	if err != nil {
 		return herald.BlobInfo{}, err
 	}

@@ -109,7 +109,7 @@ func (s *Store) Delete(ctx context.Context, p string) error {
 // List calls fn for every blob whose path starts with prefix, in path
 // order, one page of Config.ListPageSize blobs at a time.
 func (s *Store) List(ctx context.Context, prefix string, fn func(herald.BlobInfo) error) error {
-	if err := checkPrefix(prefix); err != nil {
+	if err := herald.CheckBlobPrefix(prefix); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

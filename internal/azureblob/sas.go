@@ -2,7 +2,6 @@ package azureblob
 
 import (
 	"context"
-	"path"
 	"sync"
 	"time"
 
@@ -18,10 +17,7 @@ func (s *Store) SignedURL(ctx context.Context, p string, ttl time.Duration, link
 	if err := checkPath(p); err != nil {
 		return "", err
 	}
-	if ttl <= 0 || ttl > herald.MaxBlobLinkTTL {
-		return "", herald.Errorf(herald.CodeInvalid, "a link's ttl must be more than 0 and at most %s", herald.MaxBlobLinkTTL)
-	}
-	fn, ct, err := checkLink(p, link)
+	fn, ct, err := herald.CheckBlobLink(p, ttl, link)
 	if err != nil {
 		return "", err
 	}
@@ -33,7 +29,7 @@ func (s *Store) SignedURL(ctx context.Context, p string, ttl time.Duration, link
 		Permissions:        (&sas.BlobPermissions{Read: true}).String(),
 		ContainerName:      s.name,
 		BlobName:           p,
-		ContentDisposition: contentDisposition(fn),
+		ContentDisposition: herald.ContentDisposition(fn),
 		ContentType:        ct,
 	}
 	q, err := s.signer.sign(ctx, values)
@@ -43,26 +39,6 @@ func (s *Store) SignedURL(ctx context.Context, p string, ttl time.Duration, link
 	// A blob path needs no escaping: keep its slashes readable (the SDK's
 	// URL() would send them as %2F).
 	return s.container.URL() + "/" + p + "?" + q.Encode(), nil
-}
-
-// checkLink validates link and returns the filename and content type
-// override a link to p serves ("" keeps the stored type).
-func checkLink(p string, link herald.BlobLink) (string, string, error) {
-	fn := link.Filename
-	if fn == "" {
-		fn = path.Base(p)
-	}
-	if err := checkFilename(fn); err != nil {
-		return "", "", err
-	}
-	if link.ContentType == "" {
-		return fn, "", nil
-	}
-	ct, err := contentType(link.ContentType)
-	if err != nil {
-		return "", "", err
-	}
-	return fn, ct, nil
 }
 
 // signer signs SAS values.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -176,15 +175,6 @@ func TestSignedURLShape(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "text/csv; charset=utf-8", parsed.Query().Get("rsct"))
 	assert.Equal(t, `attachment; filename="art_1"`, parsed.Query().Get("rscd"), "the path's last segment by default")
-}
-
-func TestContentDisposition(t *testing.T) {
-	for _, fn := range []string{"report.csv", "Łódź report.pdf", `a "b" \ c;.csv`, "100% d'été.csv", "日本語.txt"} {
-		typ, params, err := mime.ParseMediaType(contentDisposition(fn))
-		require.NoError(t, err, fn)
-		assert.Equal(t, "attachment", typ)
-		assert.Equal(t, fn, params["filename"])
-	}
 }
 
 func TestConfigValidation(t *testing.T) {

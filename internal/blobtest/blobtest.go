@@ -56,9 +56,9 @@ import (
 // Limits the suite expects adapters to enforce.
 const (
 	// MaxContentTypeBytes is the longest content type a store accepts.
-	MaxContentTypeBytes = 255
+	MaxContentTypeBytes = herald.MaxBlobContentTypeBytes
 	// MaxFilenameBytes is the longest link filename a store accepts.
-	MaxFilenameBytes = 255
+	MaxFilenameBytes = herald.MaxBlobFilenameBytes
 )
 
 // Store is the artifact blob store contract.

@@ -68,10 +68,6 @@ const (
 	MaxSegmentBytes = 255 - len(blobSuffix)
 	// MinKeyBytes is the shortest link-signing key New accepts.
 	MinKeyBytes = 32
-	// maxContentTypeBytes bounds BlobPut.ContentType and BlobLink.ContentType.
-	maxContentTypeBytes = 255
-	// maxFilenameBytes bounds BlobLink.Filename.
-	maxFilenameBytes = 255
 	dirPerm          = 0o750
 	filePerm         = 0o640
 	copyBufferSize   = 256 << 10
@@ -199,7 +195,7 @@ func (s *Store) Put(ctx context.Context, p string, r io.Reader, opts herald.Blob
 	if err := checkPath(p); err != nil {
 		return herald.BlobInfo{}, err
 	}
-	ct, err := contentType(opts.ContentType)
+	ct, err := herald.BlobContentType(opts.ContentType)
 	if err != nil {
 		return herald.BlobInfo{}, err
 	}

@@ -20,14 +20,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heraldreports/herald/internal/herald"
 )
@@ -41,10 +38,7 @@ func (s *Store) SignedURL(ctx context.Context, p string, ttl time.Duration, link
 	if err := checkPath(p); err != nil {
 		return "", err
 	}
-	if ttl <= 0 || ttl > herald.MaxBlobLinkTTL {
-		return "", herald.Errorf(herald.CodeInvalid, "a link's ttl must be more than 0 and at most %s", herald.MaxBlobLinkTTL)
-	}
-	fn, ct, err := checkLink(p, link)
+	fn, ct, err := herald.CheckBlobLink(p, ttl, link)
 	if err != nil {
 		return "", err
 	}
@@ -54,26 +48,6 @@ func (s *Store) SignedURL(ctx context.Context, p string, ttl time.Duration, link
 		q.Set("ct", ct)
 	}
 	return s.baseURL + LinkPathPrefix + p + "?" + q.Encode(), nil
-}
-
-// checkLink validates link and returns the filename and content type a
-// link to p serves.
-func checkLink(p string, link herald.BlobLink) (string, string, error) {
-	fn := link.Filename
-	if fn == "" {
-		fn = path.Base(p)
-	}
-	if err := checkFilename(fn); err != nil {
-		return "", "", err
-	}
-	ct := ""
-	if link.ContentType != "" {
-		var err error
-		if ct, err = contentType(link.ContentType); err != nil {
-			return "", "", err
-		}
-	}
-	return fn, ct, nil
 }
 
 // signature is the base64url HMAC of a link's canonical string.
@@ -136,7 +110,7 @@ func (s *Store) serveLink(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", contentDisposition(fn))
+	h.Set("Content-Disposition", herald.ContentDisposition(fn))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("ETag", `"`+info.SHA256+`"`)
@@ -154,77 +128,4 @@ func problem(w http.ResponseWriter, status int, title string) {
 		Title  string `json:"title"`
 		Status int    `json:"status"`
 	}{title, status})
-}
-
-// contentType validates a content type and defaults "" to
-// application/octet-stream.
-func contentType(ct string) (string, error) {
-	if ct == "" {
-		return "application/octet-stream", nil
-	}
-	if len(ct) > maxContentTypeBytes {
-		return "", herald.Errorf(herald.CodeInvalid, "a content type must be at most %d bytes", maxContentTypeBytes)
-	}
-	for i := range len(ct) {
-		if ct[i] < 0x20 || ct[i] > 0x7e {
-			return "", herald.Errorf(herald.CodeInvalid, "a content type may contain printable ASCII only")
-		}
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || !strings.Contains(mt, "/") {
-		return "", herald.Errorf(herald.CodeInvalid, "%q is not a media type such as text/csv", ct)
-	}
-	return ct, nil
-}
-
-// checkFilename refuses filenames that are not UTF-8, hold control
-// characters or are too long.
-func checkFilename(fn string) error {
-	if len(fn) > maxFilenameBytes {
-		return herald.Errorf(herald.CodeInvalid, "a filename must be at most %d bytes", maxFilenameBytes)
-	}
-	if !utf8.ValidString(fn) {
-		return herald.Errorf(herald.CodeInvalid, "a filename must be UTF-8")
-	}
-	for _, c := range fn {
-		if c < 0x20 || (c >= 0x7f && c <= 0x9f) {
-			return herald.Errorf(herald.CodeInvalid, "a filename may not contain control characters")
-		}
-	}
-	return nil
-}
-
-// contentDisposition is "attachment" with fn as an ASCII filename and,
-// when fn is not plain ASCII, as an RFC 8187 filename* (RFC 6266).
-func contentDisposition(fn string) string {
-	var ascii strings.Builder
-	for _, c := range fn {
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '%' {
-			ascii.WriteByte('_')
-			continue
-		}
-		ascii.WriteRune(c)
-	}
-	v := `attachment; filename="` + ascii.String() + `"`
-	if ascii.String() != fn {
-		v += "; filename*=UTF-8''" + encodeRFC8187(fn)
-	}
-	return v
-}
-
-// encodeRFC8187 percent-encodes every byte of s that is not an attr-char.
-func encodeRFC8187(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := range len(s) {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&0xf])
-	}
-	return b.String()
 }

@@ -2,7 +2,6 @@ package fileblob
 
 import (
 	"encoding/json"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -139,20 +138,3 @@ func TestSignatureFieldsCannotShift(t *testing.T) {
 	assert.NotEqual(t, s.signature("a/b", "1", "f", ""), other.signature("a/b", "1", "f", ""), "the key matters")
 }
 
-func TestContentDisposition(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"report.csv", `attachment; filename="report.csv"`},
-		{"sales report.pdf", `attachment; filename="sales report.pdf"`},
-		{"Łódź.pdf", `attachment; filename="__d_.pdf"; filename*=UTF-8''%C5%81%C3%B3d%C5%BA.pdf`},
-		{`a"b\c.csv`, `attachment; filename="a_b_c.csv"; filename*=UTF-8''a%22b%5Cc.csv`},
-		{"100%.csv", `attachment; filename="100_.csv"; filename*=UTF-8''100%25.csv`},
-	}
-	for _, c := range cases {
-		got := contentDisposition(c.in)
-		assert.Equal(t, c.want, got)
-		typ, params, err := mime.ParseMediaType(got)
-		require.NoError(t, err)
-		assert.Equal(t, "attachment", typ)
-		assert.Equal(t, c.in, params["filename"], "a client decodes the exact name")
-	}
-}

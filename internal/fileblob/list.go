@@ -12,18 +12,6 @@ import (
 	"github.com/heraldreports/herald/internal/herald"
 )
 
-// checkPrefix refuses a List prefix that is neither "" nor the beginning
-// of a valid blob path.
-func checkPrefix(prefix string) error {
-	if prefix == "" {
-		return nil
-	}
-	if len(prefix) >= 1024 || herald.ValidBlobPath(prefix+"x") != nil {
-		return herald.Errorf(herald.CodeInvalid, "invalid blob path prefix %q", prefix)
-	}
-	return nil
-}
-
 // entry is one child of a folder during a walk.
 type entry struct {
 	key string // the child's part of the path: "name" for a blob, "name/" for a folder
@@ -33,7 +21,7 @@ type entry struct {
 // List calls fn for every blob whose path starts with prefix, in path
 // order. It reads one folder at a time.
 func (s *Store) List(ctx context.Context, prefix string, fn func(herald.BlobInfo) error) error {
-	if err := checkPrefix(prefix); err != nil {
+	if err := herald.CheckBlobPrefix(prefix); err != nil {
 		return err
 	}
 	// Start in the deepest folder the prefix names whole; the rest of the
