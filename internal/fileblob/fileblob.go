@@ -67,10 +67,10 @@ const (
 	// file name is at most 255 bytes, and blob files end in blobSuffix.
 	MaxSegmentBytes = 255 - len(blobSuffix)
 	// MinKeyBytes is the shortest link-signing key New accepts.
-	MinKeyBytes = 32
-	dirPerm          = 0o750
-	filePerm         = 0o640
-	copyBufferSize   = 256 << 10
+	MinKeyBytes    = 32
+	dirPerm        = 0o750
+	filePerm       = 0o640
+	copyBufferSize = 256 << 10
 )
 
 // Config configures a Store.

@@ -137,4 +137,3 @@ func TestSignatureFieldsCannotShift(t *testing.T) {
 	other, _ := newTestStore(t, Config{Key: []byte(strings.Repeat("k", 32))})
 	assert.NotEqual(t, s.signature("a/b", "1", "f", ""), other.signature("a/b", "1", "f", ""), "the key matters")
 }
-
