@@ -59,8 +59,12 @@ func (s *Server) downloadArtifact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("signing a link to artifact %s of run %s: %w", art.ID, run.ID, err))
 		return
 	}
-	s.audit(r, p, "artifact.download", run, fmt.Sprintf("issued a download link for %s (%s) of run %s", art.Name, art.Format, run.ID),
-		map[string]any{"runId": run.ID, "artifactId": art.ID, "format": art.Format, "name": art.Name, "expiresAt": expires, "redirect": redirect})
+	// No link leaves unaudited: the event is written first, and a failure answers 503.
+	if err := s.recordAudit(r, p, "artifact.download", run, fmt.Sprintf("issued a download link for %s (%s) of run %s", art.Name, art.Format, run.ID),
+		map[string]any{"runId": run.ID, "artifactId": art.ID, "format": art.Format, "name": art.Name, "expiresAt": expires, "redirect": redirect}); err != nil {
+		writeError(w, r, herald.Wrap(err, herald.CodeUnavailable, "the download could not be recorded in the audit log; try again"))
+		return
+	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")

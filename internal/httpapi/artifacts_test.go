@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldreports/herald/internal/herald"
+	"github.com/heraldreports/herald/internal/sqlite"
 )
 
 func TestRunListsItsArtifacts(t *testing.T) {
@@ -158,4 +161,25 @@ func TestExpiredArtifactAnswersGone(t *testing.T) {
 	assert.Equal(t, "gone", res.JSON["code"])
 	assert.Contains(t, res.JSON["detail"], "retention")
 	assert.Empty(t, h.links.seen(), "no link is signed for a deleted file")
+}
+
+// auditDown is a store whose audit log cannot be written.
+type auditDown struct{ *sqlite.Store }
+
+func (s auditDown) Create(ctx context.Context, it herald.Item) (string, error) {
+	if it.Kind == herald.KindAudit {
+		return "", herald.Errorf(herald.CodeUnavailable, "audit container unavailable")
+	}
+	return s.Store.Create(ctx, it)
+}
+
+func TestNoLinkLeavesUnaudited(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture("acme")
+	h.srv = New(Config{Store: auditDown{h.store}, Auth: h.tokens.Validator(), Links: h.links, Now: h.clock,
+		Log: slog.New(slog.NewJSONHandler(h.logs, nil))})
+	res := h.must(http.StatusServiceUnavailable, "GET", "/api/v1/runs/"+f.artifactRun+"/artifacts/"+f.artifact, f.viewer, nil)
+	assert.Empty(t, res.Header.Get("Location"), "no link without an audit record")
+	assert.NotContains(t, res.Raw, linkSecret)
+	assert.Contains(t, res.JSON["detail"], "audit")
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,15 @@ import (
 // stored, so a failure here is retried briefly and then logged loudly: it
 // does not undo the change or fail the request.
 func (s *Server) audit(r *http.Request, p herald.Principal, action string, target herald.Record, summary string, changes map[string]any) {
+	if err := s.recordAudit(r, p, action, target, summary, changes); err != nil {
+		_, id := target.Key()
+		logFrom(r.Context()).Error("audit event not recorded", "action", action, "resourceId", id, "tenantId", p.TenantID, "err", err.Error())
+	}
+}
+
+// recordAudit writes an audit event, retrying briefly. Callers that must
+// not act unaudited (issuing a download link) check its error.
+func (s *Server) recordAudit(r *http.Request, p herald.Principal, action string, target herald.Record, summary string, changes map[string]any) error {
 	now := herald.At(s.now())
 	_, id := target.Key()
 	ev := &herald.AuditEvent{
@@ -33,11 +43,11 @@ func (s *Server) audit(r *http.Request, p herald.Principal, action string, targe
 	var err error
 	for attempt := range 3 {
 		if err = herald.CreateRecord(ctx, s.store, ev); err == nil || herald.Is(err, herald.CodeConflict) {
-			return
+			return nil
 		}
 		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
 	}
-	logFrom(r.Context()).Error("audit event not recorded", "action", action, "resourceId", id, "tenantId", p.TenantID, "err", err.Error())
+	return fmt.Errorf("recording audit event %s: %w", action, err)
 }
 
 func changedFields(changes map[string]any) string {
