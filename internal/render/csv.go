@@ -71,6 +71,11 @@ func NewCSV(w io.Writer, cols []Column, meta Meta, opts CSVOptions) (*CSV, error
 		}
 		c.buf = appendText(c.buf, col.header())
 	}
+	if len(c.buf) == 0 {
+		// A one-column row holding NULL would be an empty line, which
+		// most readers skip: write it as an empty quoted field instead.
+		c.buf = append(c.buf, '"', '"')
+	}
 	c.buf = append(c.buf, '\r', '\n')
 	if err := c.write(); err != nil {
 		return nil, err
@@ -102,6 +107,11 @@ func (c *CSV) WriteRow(vals []any) error {
 		if !ok {
 			return valueError("csv", c.rows+1, c.cols[i], v)
 		}
+	}
+	if len(c.buf) == 0 {
+		// A one-column row holding NULL would be an empty line, which
+		// most readers skip: write it as an empty quoted field instead.
+		c.buf = append(c.buf, '"', '"')
 	}
 	c.buf = append(c.buf, '\r', '\n')
 	if err := c.write(); err != nil {

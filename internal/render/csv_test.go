@@ -373,3 +373,9 @@ func FuzzCSV(f *testing.F) {
 		require.Equal(t, crlfToLF(want), readStdlib(t, data, 3))
 	})
 }
+
+func TestCSVSingleColumnNullKeepsItsRow(t *testing.T) {
+	data := writeCSV(t, []Column{{Name: "note", Type: TypeString}}, [][]any{{"a"}, {nil}, {""}, {"b"}}, Meta{}, CSVOptions{})
+	assert.Equal(t, "note\r\na\r\n\"\"\r\n\"\"\r\nb\r\n", string(data))
+	assert.Len(t, readStdlib(t, data, 1), 5, "every row is read back, none skipped as an empty line")
+}

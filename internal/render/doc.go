@@ -13,7 +13,9 @@
 //
 // The CSV writer is lossless (RFC 4180, UTF-8, locale-neutral numbers,
 // RFC 3339 datetimes, base64 bytes), runs in constant memory and allocates
-// nothing per row. Values are written as they are: no formula-injection
+// nothing per row. NULL is an empty field and the empty string a quoted
+// empty field (""), except in a one-column file, where NULL is written as
+// "" too: an empty line would be skipped by most readers. Values are written as they are: no formula-injection
 // prefixes, because the file is data, not a spreadsheet.
 //
 // The PDF writer (go-pdf/fpdf with the embedded Go fonts, so any text in the
