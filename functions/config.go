@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldreports/herald/internal/azfunc"
 	"github.com/heraldreports/herald/internal/herald"
+	"github.com/heraldreports/herald/internal/render"
 )
 
 // config is the server configuration, from HERALD_* variables and flags.
@@ -58,12 +59,21 @@ func (c config) demoPath() string { return filepath.Join(c.DataDir, "demo.db") }
 func (c config) keyPath() string  { return filepath.Join(c.DataDir, "keys", "secret.key") }
 func (c config) filesDir() string { return filepath.Join(c.DataDir, "artifacts") }
 
-// publicURL is the base of the links Herald serves itself.
+// publicURL is the base of the links Herald serves itself. Behind the
+// Functions host they are under the API's route prefix, on the host's
+// port (7071 with func start).
 func (c config) publicURL() string {
-	if c.Artifacts.PublicURL != "" {
-		return strings.TrimRight(c.Artifacts.PublicURL, "/")
+	base := "http://" + c.Addr
+	if c.CustomHandler != "" {
+		base = "http://localhost:7071"
 	}
-	return "http://" + c.Addr
+	if c.Artifacts.PublicURL != "" {
+		base = strings.TrimRight(c.Artifacts.PublicURL, "/")
+	}
+	if c.CustomHandler != "" {
+		base += "/api"
+	}
+	return base
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -137,16 +147,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	if c.DisableLocalKey, err = parseBool("HERALD_DISABLE_LOCAL_TOKENS", getenv("HERALD_DISABLE_LOCAL_TOKENS")); err != nil {
 		return c, err
 	}
-	if c.ShutdownTimeout, err = positiveDuration("HERALD_SHUTDOWN_TIMEOUT", getenv("HERALD_SHUTDOWN_TIMEOUT"), 20*time.Second); err != nil {
-		return c, err
-	}
-	if c.ScanInterval, err = positiveDuration("HERALD_SCAN_INTERVAL", getenv("HERALD_SCAN_INTERVAL"), 5*time.Second); err != nil {
-		return c, err
-	}
-	if c.RunLease, err = positiveDuration("HERALD_RUN_LEASE", getenv("HERALD_RUN_LEASE"), herald.DefaultLease); err != nil {
-		return c, err
-	}
-	if c.QueueLock, err = positiveDuration("HERALD_QUEUE_LOCK", getenv("HERALD_QUEUE_LOCK"), time.Minute); err != nil {
+	if err = durationsFromEnv(getenv, &c); err != nil {
 		return c, err
 	}
 	c.Workers = 4
@@ -168,6 +169,27 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// durationsFromEnv reads the timing variables.
+func durationsFromEnv(getenv func(string) string, c *config) error {
+	var err error
+	if c.ShutdownTimeout, err = positiveDuration("HERALD_SHUTDOWN_TIMEOUT", getenv("HERALD_SHUTDOWN_TIMEOUT"), 20*time.Second); err != nil {
+		return err
+	}
+	if c.ScanInterval, err = positiveDuration("HERALD_SCAN_INTERVAL", getenv("HERALD_SCAN_INTERVAL"), 5*time.Second); err != nil {
+		return err
+	}
+	if c.RunLease, err = positiveDuration("HERALD_RUN_LEASE", getenv("HERALD_RUN_LEASE"), herald.DefaultLease); err != nil {
+		return err
+	}
+	if c.RunLease < time.Second {
+		return fmt.Errorf("HERALD_RUN_LEASE must be at least 1s (a worker renews it every third of it), not %s", c.RunLease)
+	}
+	if c.QueueLock, err = positiveDuration("HERALD_QUEUE_LOCK", getenv("HERALD_QUEUE_LOCK"), time.Minute); err != nil {
+		return err
+	}
+	return nil
+}
+
 // artifactsFromEnv reads the artifact storage variables.
 func artifactsFromEnv(getenv func(string) string) (artifactConfig, error) {
 	a := artifactConfig{
@@ -176,7 +198,7 @@ func artifactsFromEnv(getenv func(string) string) (artifactConfig, error) {
 		AccountURL:       getenv("HERALD_BLOB_ACCOUNT_URL"),
 		Container:        orDefault(getenv("HERALD_BLOB_CONTAINER"), "artifacts"),
 		PublicURL:        getenv("HERALD_PUBLIC_URL"),
-		PDFMaxRows:       50_000,
+		PDFMaxRows:       render.DefaultPDFMaxRows,
 	}
 	switch a.Backend {
 	case blobFile:

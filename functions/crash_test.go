@@ -70,12 +70,12 @@ func TestCrashRecovery(t *testing.T) {
 			return false
 		}
 		for _, r := range runs {
-			if !r.Status.Terminal() {
+			if !r.Status.Terminal() || r.DeliveryQueuedAt.IsZero() {
 				return false
 			}
 		}
 		return true
-	}, 90*time.Second, 200*time.Millisecond, "every run reaches a terminal state")
+	}, 90*time.Second, 200*time.Millisecond, "every run reaches a terminal state and has its delivery queued (by recovery when a kill came in between)")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "graceful stop: %s", output.String())
 

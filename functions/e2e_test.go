@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,4 +206,20 @@ func pdfToText(t *testing.T, pdf []byte) string {
 	text, err := exec.CommandContext(ctx, "pdftotext", "-layout", path, "-").Output()
 	require.NoError(t, err)
 	return string(text)
+}
+
+func TestFileLinksAreServedBesideTheAPI(t *testing.T) {
+	echo := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, name+" "+r.URL.Path) })
+	}
+	h := withFiles(echo("api"), echo("files"))
+	for path, want := range map[string]string{
+		"/files/acme/r/run/art":     "files /files/acme/r/run/art",
+		"/api/files/acme/r/run/art": "files /files/acme/r/run/art", // behind the Functions host
+		"/api/v1/runs":              "api /api/v1/runs",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+		assert.Equal(t, want, rec.Body.String())
+	}
 }

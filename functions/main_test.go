@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldreports/herald/internal/auth"
+
+	"github.com/heraldreports/herald/internal/render"
 )
 
 func env(m map[string]string) func(string) string {
@@ -60,7 +62,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "artifact defaults", check: func(t *testing.T, c config) {
 			assert.Equal(t, blobFile, c.Artifacts.Backend)
 			assert.Equal(t, "http://127.0.0.1:8080", c.publicURL())
-			assert.Equal(t, int64(50_000), c.Artifacts.PDFMaxRows)
+			assert.Equal(t, int64(render.DefaultPDFMaxRows), c.Artifacts.PDFMaxRows)
 			assert.Equal(t, 24*time.Hour, c.Artifacts.RetentionEvery)
 			assert.Equal(t, "data/artifacts", c.filesDir())
 		}},
@@ -73,6 +75,13 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "https://herald.example.com", c.publicURL())
 			assert.Equal(t, int64(1000), c.Artifacts.PDFMaxRows)
 			assert.Equal(t, 6*time.Hour, c.Artifacts.RetentionEvery)
+		}},
+		{name: "lease too short", env: map[string]string{"HERALD_RUN_LEASE": "500ms"}, err: "HERALD_RUN_LEASE must be at least 1s"},
+		{name: "file links behind the Functions host", env: map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "7072"}, check: func(t *testing.T, c config) {
+			assert.Equal(t, "http://localhost:7071/api", c.publicURL(), "under the API route prefix, on the host's port")
+		}},
+		{name: "public file links behind the Functions host", env: map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "7072", "HERALD_PUBLIC_URL": "https://herald.azurewebsites.net"}, check: func(t *testing.T, c config) {
+			assert.Equal(t, "https://herald.azurewebsites.net/api", c.publicURL())
 		}},
 		{name: "unknown blob backend", env: map[string]string{"HERALD_BLOB_BACKEND": "s3"}, err: "HERALD_BLOB_BACKEND must be file or azure"},
 		{name: "azure without account", env: map[string]string{"HERALD_BLOB_BACKEND": "azure"}, err: "exactly one of"},

@@ -169,6 +169,9 @@ func withFiles(api http.Handler, files http.Handler) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/files/", files)
+	// Behind the Functions host every request arrives under the API's
+	// route prefix.
+	mux.Handle("/api/files/", http.StripPrefix("/api", files))
 	mux.Handle("/", api)
 	return mux
 }

@@ -28,6 +28,7 @@ type Lifecycle interface {
 	Renew(ctx context.Context, r *herald.Run, lease time.Duration) error
 	Finish(ctx context.Context, r *herald.Run, status herald.RunStatus, reason string) error
 	RetryLater(ctx context.Context, r *herald.Run, reason string, delay time.Duration) error
+	Interrupt(ctx context.Context, r *herald.Run, reason string) error
 }
 
 // Column describes one result column as the query runner reports it.
@@ -61,12 +62,19 @@ type BlobWriter interface {
 	Put(ctx context.Context, path string, r io.Reader, opts herald.BlobPut) (herald.BlobInfo, error)
 }
 
+// BlobStore is what generation needs of the blob store: it writes files,
+// and deletes the files of attempts that did not become the run's result.
+type BlobStore interface {
+	BlobWriter
+	BlobSweeper
+}
+
 // Config is what NewHandler needs.
 type Config struct {
 	Runs    Lifecycle
 	Store   herald.Documents
 	Querier Querier
-	Blobs   BlobWriter
+	Blobs   BlobStore
 	Log     *slog.Logger
 	// Lease is how long a run stays taken without renewal (0: herald.DefaultLease).
 	Lease time.Duration
@@ -144,26 +152,76 @@ func (h *Handler) Handle(ctx context.Context, body []byte) error {
 	res := h.generate(gctx, &snapshot, log)
 	stopKeeper()
 
-	if errors.Is(context.Cause(gctx), errLeaseLost) {
-		log.Warn("run changed while generating (canceled or recovered); its result is dropped")
+	switch {
+	case errors.Is(context.Cause(gctx), errLeaseLost):
+		log.Warn("run changed while generating (canceled or recovered), or its lease could not be renewed; its result is dropped")
+		h.discard(ctx, res.stored, log)
 		return nil
-	}
-	if ctx.Err() != nil {
-		// Shutting down: the lease expires and recovery starts the next attempt.
+	case ctx.Err() != nil && (res.failure != nil || len(res.artifacts) == 0):
+		// Shutting down mid-run: give the run back at once, without
+		// counting the attempt as failed.
+		h.discard(ctx, res.stored, log)
+		if err := h.cfg.Runs.Interrupt(detached(ctx), run, "interrupted by a shutdown"); err != nil && !scheduler.IsStale(err) {
+			return fmt.Errorf("handing back run %s: %w", run.ID, err)
+		}
 		return fmt.Errorf("generating run %s: %w", run.ID, ctx.Err())
 	}
-	return h.finish(ctx, run, res, log)
+	// A complete result is recorded even when shutdown began meanwhile.
+	return h.finish(detached(ctx), run, res, log)
+}
+
+// finishTimeout bounds recording a result once its context has ended.
+const finishTimeout = 30 * time.Second
+
+// detached is ctx without its cancellation, bounded by finishTimeout.
+func detached(ctx context.Context) context.Context {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	context.AfterFunc(c, cancel)
+	return c
+}
+
+// discard deletes files an attempt stored but that are not the run's
+// result (best effort: retention deletes what is left).
+func (h *Handler) discard(ctx context.Context, paths []string, log *slog.Logger) {
+	ctx = detached(ctx)
+	for _, p := range paths {
+		if err := h.cfg.Blobs.Delete(ctx, p); err != nil {
+			log.Warn("deleting a file of a dropped attempt failed; retention will", "path", p, "error", err.Error())
+		}
+	}
+}
+
+// tidy deletes the files under the run's folder that its record does not
+// list: those of earlier attempts that outlived their lease.
+func (h *Handler) tidy(ctx context.Context, run *herald.Run, log *slog.Logger) {
+	keep := make(map[string]bool, len(run.Artifacts))
+	for _, a := range run.Artifacts {
+		keep[herald.ArtifactPath(run.TenantID, run.ReportID, run.ID, a.ID)] = true
+	}
+	var stale []string
+	err := h.cfg.Blobs.List(ctx, herald.ArtifactPath(run.TenantID, run.ReportID, run.ID, ""), func(b herald.BlobInfo) error {
+		if !keep[b.Path] {
+			stale = append(stale, b.Path)
+		}
+		return nil
+	})
+	if err != nil {
+		log.Warn("listing the run's files failed; retention will delete leftovers", "error", err.Error())
+	}
+	h.discard(ctx, stale, log)
 }
 
 // keepLease renews the run's lease at a third of its length until the
-// returned stop is called. When the run changed under it, it cancels ctx
-// with errLeaseLost.
+// returned stop is called. When the run changed under it, or renewals kept
+// failing until the lease is about to run out (recovery may give the run
+// to another worker then), it cancels ctx with errLeaseLost.
 func (h *Handler) keepLease(ctx context.Context, cancel context.CancelCauseFunc, run *herald.Run, log *slog.Logger) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(h.cfg.Lease / 3)
 		defer t.Stop()
+		held := time.Now().Add(h.cfg.Lease) // a little before the stored lease: Start wrote it first
 		for {
 			select {
 			case <-done:
@@ -172,12 +230,19 @@ func (h *Handler) keepLease(ctx context.Context, cancel context.CancelCauseFunc,
 				return
 			case <-t.C:
 			}
+			renewed := time.Now()
 			err := h.cfg.Runs.Renew(ctx, run, h.cfg.Lease)
 			switch {
+			case err == nil:
+				held = renewed.Add(h.cfg.Lease)
 			case scheduler.IsStale(err):
 				cancel(errLeaseLost)
 				return
-			case err != nil:
+			case time.Until(held) < h.cfg.Lease/2: // one more failed renewal and it would expire
+				log.Error("the run's lease could not be renewed and is about to expire; stopping", "error", err.Error())
+				cancel(errLeaseLost)
+				return
+			default:
 				log.Warn("renewing the run's lease failed; trying again", "error", err.Error())
 			}
 		}
@@ -201,19 +266,25 @@ func (h *Handler) finish(ctx context.Context, run *herald.Run, res result, log *
 	case res.failure == nil:
 		err = h.cfg.Runs.Finish(ctx, run, herald.RunSucceeded, res.note)
 	case res.failure.retryable:
+		h.discard(ctx, res.stored, log)
 		delay := h.cfg.RetryDelay(run.Attempt)
 		log.Warn("generation failed; retrying later", "class", res.failure.class, "reason", res.failure.reason, "delay", delay.String())
 		err = h.cfg.Runs.RetryLater(ctx, run, res.failure.reason, delay)
 	default:
+		h.discard(ctx, res.stored, log)
 		log.Warn("generation failed", "class", res.failure.class, "reason", res.failure.reason)
 		err = h.cfg.Runs.Finish(ctx, run, herald.RunFailed, res.failure.reason)
 	}
 	if scheduler.IsStale(err) {
-		log.Warn("run changed while generating (canceled or recovered)", "reason", err.Error())
+		log.Warn("run changed while generating (canceled or recovered); its result is dropped", "reason", err.Error())
+		h.discard(ctx, res.stored, log)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("finishing run %s: %w", run.ID, err)
+	}
+	if res.failure == nil && run.Attempt > 1 {
+		h.tidy(ctx, run, log)
 	}
 	log.Info("run generated", "status", run.Status, "rows", res.rows, "truncated", res.truncated,
 		"queryMs", res.timings.QueryMs, "renderMs", res.timings.RenderMs, "storeMs", res.timings.StoreMs, "artifacts", len(res.artifacts))

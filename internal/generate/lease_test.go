@@ -81,3 +81,66 @@ func TestALostLeaseDropsTheResult(t *testing.T) {
 	assert.Empty(t, got.Artifacts)
 	assert.Empty(t, e.stored(run), "the dropped attempt stored nothing")
 }
+
+// renewDown is the real lifecycle whose lease renewals fail (a store
+// outage during a long generation).
+type renewDown struct{ Lifecycle }
+
+func (renewDown) Renew(context.Context, *herald.Run, time.Duration) error {
+	return herald.Errorf(herald.CodeUnavailable, "store unreachable")
+}
+
+func TestFailingRenewalsStopTheGenerationBeforeTheLeaseExpires(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Runs = renewDown{c.Runs}
+		c.Lease = 150 * time.Millisecond
+		c.Querier = slowQuerier{Querier: c.Querier, before: func(ctx context.Context) {
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}}
+	})
+	run, err := e.runs.RunNow(t.Context(), e.report(`SELECT id FROM customers LIMIT 3`, nil), nil, "ana")
+	require.NoError(t, err)
+	got := e.handle(run) // returns only because the keeper gave up: the query waits for cancellation
+	assert.Equal(t, herald.RunRunning, got.Status, "recovery takes the run over once the lease expires")
+	assert.Empty(t, got.Artifacts)
+	assert.Empty(t, e.stored(run))
+}
+
+func TestShutdownHandsTheRunBack(t *testing.T) {
+	ctx, shutdown := context.WithCancel(context.Background())
+	e := newEnv(t, func(c *Config) {
+		c.Querier = slowQuerier{Querier: c.Querier, before: func(context.Context) { shutdown() }}
+	})
+	run, err := e.runs.RunNow(t.Context(), e.report(`SELECT id FROM customers LIMIT 3`, nil), nil, "ana")
+	require.NoError(t, err)
+	job := []byte(`{"tenantId":"acme","runId":"` + run.ID + `","attempt":1}`)
+	err = e.h.Handle(ctx, job)
+	require.ErrorIs(t, err, context.Canceled, "the message is abandoned")
+	got := e.reload(run)
+	assert.Equal(t, herald.RunQueued, got.Status)
+	assert.Equal(t, 2, got.Attempt)
+	assert.Equal(t, 1, got.Interruptions)
+	assert.Zero(t, got.Failures(), "a shutdown is not a failure")
+	assert.Contains(t, got.Reason, "interrupted by a shutdown")
+	assert.Empty(t, e.stored(run))
+
+	done := e.handle(got) // attempt 2 runs at once elsewhere
+	assert.Equal(t, herald.RunSucceeded, done.Status)
+}
+
+func TestATimeoutSpentWaitingForStorageIsAStorageFailure(t *testing.T) {
+	ds := &herald.DataSource{StatementTimeout: herald.Duration(5 * time.Minute)}
+	timeout := herald.Wrap(context.DeadlineExceeded, herald.CodeUnavailable, "query timed out after 5m0s")
+	slow := outputs{{up: &upload{blocked: 4 * time.Minute}}}
+	fast := outputs{{up: &upload{blocked: time.Second}}}
+
+	f := streamFailure(timeout, ds, slow)
+	assert.Equal(t, ClassStorage, f.class)
+	assert.True(t, f.retryable)
+	f = streamFailure(timeout, ds, fast)
+	assert.Equal(t, ClassTimeout, f.class)
+	assert.False(t, f.retryable, "a query that is too slow stays too slow")
+}

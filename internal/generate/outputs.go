@@ -3,6 +3,8 @@ package generate
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -14,6 +16,7 @@ import (
 // output is one file being rendered and stored.
 type output struct {
 	art   herald.Artifact // without size, hash and rows until stored
+	path  string
 	up    *upload
 	write func(vals []any) error
 	close func(s render.Summary) error
@@ -21,20 +24,39 @@ type output struct {
 }
 
 // failure classifies an error of the output's renderer: when the store
-// ended the upload, the store's error is the cause.
-func (o *output) failure(err error) *failure {
+// ended the upload, the store's error is the cause. The renderer's own
+// error is logged; the run's reason stays free of internals.
+func (o *output) failure(err error, log *slog.Logger) *failure {
 	if serr := o.up.storeErr(); serr != nil {
 		return storageFailure(serr, o.art.Name)
 	}
-	return newFailure(ClassRender, false, "rendering %s failed: %v", o.art.Name, err)
+	log.Error("rendering failed", "artifact", o.art.Name, "error", err.Error())
+	return newFailure(ClassRender, false, "rendering %s failed", o.art.Name)
 }
 
 type outputs []*output
 
+// abort abandons every upload not finished yet.
 func (os outputs) abort() {
 	for _, o := range os {
 		o.up.abort()
 	}
+}
+
+// blocked is the time the renderers waited for storage.
+func (os outputs) blocked() time.Duration {
+	var d time.Duration
+	for _, o := range os {
+		d += o.up.blocked
+	}
+	return d
+}
+
+// account moves the time writers waited for storage from render to store.
+func (os outputs) account(c *phaseClock) {
+	d := os.blocked()
+	c.render = max(c.render-d, 0)
+	c.store += d
 }
 
 // openOutputs starts one output per format of the report.
@@ -44,7 +66,8 @@ func (h *Handler) openOutputs(ctx context.Context, j *job, proj projection) (out
 	var outs outputs
 	for _, f := range j.report.Formats {
 		o := &output{art: h.artifact(j, f, base)}
-		o.up = startUpload(ctx, h.cfg.Blobs, herald.ArtifactPath(j.run.TenantID, j.run.ReportID, j.run.ID, o.art.ID), o.art.ContentType)
+		o.path = herald.ArtifactPath(j.run.TenantID, j.run.ReportID, j.run.ID, o.art.ID)
+		o.up = startUpload(ctx, h.cfg.Blobs, o.path, o.art.ContentType)
 		outs = append(outs, o)
 		var err error
 		switch f {
@@ -81,11 +104,13 @@ func openPDF(o *output, proj projection, meta render.Meta, maxRows int64) error 
 	return nil
 }
 
-// artifact describes the file of one format. Its id depends on the run and
-// the format only, so every attempt of a run writes the same paths.
+// artifact describes the file of one format. Its id depends on the run,
+// the attempt and the format: an attempt that outlived its lease can never
+// overwrite the files of the attempt that took over, and redelivering a
+// job writes nothing (the attempt no longer applies).
 func (h *Handler) artifact(j *job, f herald.Format, base string) herald.Artifact {
 	a := herald.Artifact{
-		ID:        herald.DerivedID(herald.PrefixArtifact, j.run.ScheduledFor.Time, j.run.TenantID, j.run.ID, string(f)),
+		ID:        herald.DerivedID(herald.PrefixArtifact, j.run.ScheduledFor.Time, j.run.TenantID, j.run.ID, strconv.Itoa(j.run.Attempt), string(f)),
 		Format:    f,
 		CreatedAt: herald.At(h.cfg.Now()),
 	}

@@ -36,7 +36,6 @@ type Retention struct {
 	blobs BlobSweeper
 	log   *slog.Logger
 	now   func() time.Time
-	batch int // expired runs gathered per listing
 }
 
 // NewRetention returns the retention sweep.
@@ -47,7 +46,7 @@ func NewRetention(store herald.Documents, blobs BlobSweeper, log *slog.Logger, n
 	if now == nil {
 		now = time.Now
 	}
-	return &Retention{store: store, blobs: blobs, log: log, now: now, batch: sweepBatch}
+	return &Retention{store: store, blobs: blobs, log: log, now: now}
 }
 
 // expiredRun gathers the expired blobs of one run (they are listed together).
@@ -57,92 +56,110 @@ type expiredRun struct {
 	paths           []string
 }
 
-// sweepBatch bounds the expired runs gathered before they are processed;
-// the listing then starts again (what was deleted is not listed again).
-const sweepBatch = 500
+// maxSweepErrors ends a sweep that keeps failing (the store is down).
+const maxSweepErrors = 100
 
-// errBatchFull stops a listing whose batch is full.
-var errBatchFull = errors.New("sweep batch full")
+// errTooManyErrors stops the listing of a sweep that keeps failing.
+var errTooManyErrors = errors.New("too many errors")
 
-// RunOnce sweeps every blob once. The run record is marked before its
-// files are deleted: a sweep that stops in between leaves files that the
-// next sweep deletes, never a run listing files that silently vanished.
-// Files are deleted between listings, not while one is in progress.
+// RunOnce sweeps every blob once, in one listing: a run's files are listed
+// together and handled as soon as the listing moves past them (stores
+// allow deleting what was listed while listing; see blobtest). The run
+// record is marked before its files are deleted: a sweep that stops in
+// between leaves files that the next sweep deletes, never a run listing
+// files that silently vanished. A failure with one run or one tenant is
+// counted and the sweep goes on.
 func (r *Retention) RunOnce(ctx context.Context) (RetentionStats, error) {
-	var st RetentionStats
-	now := r.now()
-	days := map[string]int{}
-	var errs []error
-	for {
-		batch, err := r.gather(ctx, now, days, &st)
-		full := errors.Is(err, errBatchFull)
-		if err != nil && !full {
-			errs = append(errs, fmt.Errorf("listing artifacts: %w", err))
-		}
-		for _, e := range batch {
-			if err := r.expire(ctx, e, now, &st); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if !full || len(errs) > 0 || ctx.Err() != nil {
-			break
-		}
+	sw := sweep{r: r, now: r.now(), days: map[string]int{}}
+	err := r.blobs.List(ctx, "", func(b herald.BlobInfo) error { return sw.visit(ctx, b) })
+	sw.flush(ctx)
+	if err != nil && !errors.Is(err, errTooManyErrors) {
+		sw.errs = append(sw.errs, fmt.Errorf("listing artifacts: %w", err))
 	}
-	if st.Deleted > 0 || len(errs) > 0 {
-		r.log.Info("artifact retention sweep", "scanned", st.Scanned, "deleted", st.Deleted, "runs", st.Runs, "errors", len(errs))
+	if sw.st.Deleted > 0 || len(sw.errs) > 0 {
+		r.log.Info("artifact retention sweep", "scanned", sw.st.Scanned, "deleted", sw.st.Deleted, "runs", sw.st.Runs, "errors", len(sw.errs))
 	}
-	return st, errors.Join(errs...)
+	return sw.st, errors.Join(sw.errs...)
 }
 
-// gather lists blobs and groups the expired ones by run (a run's files
-// are listed together), up to r.batch runs.
-func (r *Retention) gather(ctx context.Context, now time.Time, days map[string]int, st *RetentionStats) ([]*expiredRun, error) {
-	var batch []*expiredRun
-	var cur *expiredRun
-	err := r.blobs.List(ctx, "", func(b herald.BlobInfo) error {
-		st.Scanned++
-		parts := strings.Split(b.Path, "/")
-		if len(parts) != 4 {
-			st.Foreign++
-			return nil
-		}
-		tenantID, runID, artifactID := parts[0], parts[2], parts[3]
-		keep, err := r.retentionDays(ctx, days, tenantID)
-		if err != nil {
-			return err
-		}
-		if !b.Modified.Before(now.AddDate(0, 0, -keep)) {
-			return nil
-		}
-		if cur == nil || cur.tenantID != tenantID || cur.runID != runID {
-			if len(batch) == r.batch {
-				return errBatchFull
-			}
-			cur = &expiredRun{tenantID: tenantID, runID: runID}
-			batch = append(batch, cur)
-		}
-		cur.artifacts = append(cur.artifacts, artifactID)
-		cur.paths = append(cur.paths, b.Path)
+// sweep is the state of one RunOnce.
+type sweep struct {
+	r    *Retention
+	now  time.Time
+	days map[string]int // retention per tenant; -1: unknown (its lookup failed), skip
+	cur  *expiredRun
+	st   RetentionStats
+	errs []error
+}
+
+// visit looks at one listed blob.
+func (sw *sweep) visit(ctx context.Context, b herald.BlobInfo) error {
+	sw.st.Scanned++
+	parts := strings.Split(b.Path, "/")
+	if len(parts) != 4 {
+		sw.st.Foreign++
 		return nil
-	})
-	return batch, err
+	}
+	tenantID, runID, artifactID := parts[0], parts[2], parts[3]
+	if sw.cur != nil && (sw.cur.tenantID != tenantID || sw.cur.runID != runID) {
+		sw.flush(ctx)
+	}
+	keep := sw.retentionDays(ctx, tenantID)
+	if keep < 0 || !b.Modified.Before(sw.now.AddDate(0, 0, -keep)) {
+		return sw.tooMany()
+	}
+	if sw.cur == nil {
+		sw.cur = &expiredRun{tenantID: tenantID, runID: runID}
+	}
+	sw.cur.artifacts = append(sw.cur.artifacts, artifactID)
+	sw.cur.paths = append(sw.cur.paths, b.Path)
+	return sw.tooMany()
 }
 
-// retentionDays is a tenant's retention, read once per sweep.
-func (r *Retention) retentionDays(ctx context.Context, cache map[string]int, tenantID string) (int, error) {
-	if d, ok := cache[tenantID]; ok {
-		return d, nil
+// flush expires the run gathered so far.
+func (sw *sweep) flush(ctx context.Context) {
+	if sw.cur == nil {
+		return
 	}
-	d := herald.DefaultRetentionDays
+	if err := sw.r.expire(ctx, sw.cur, sw.now, &sw.st); err != nil {
+		sw.errs = append(sw.errs, err)
+	}
+	sw.cur = nil
+}
+
+func (sw *sweep) tooMany() error {
+	if len(sw.errs) >= maxSweepErrors {
+		return errTooManyErrors
+	}
+	return nil
+}
+
+// retentionDays is a tenant's retention, read once per sweep; -1 when it
+// could not be read (that tenant's files are left for the next sweep).
+func (sw *sweep) retentionDays(ctx context.Context, tenantID string) int {
+	if d, ok := sw.days[tenantID]; ok {
+		return d
+	}
+	d, err := sw.r.retentionDays(ctx, tenantID)
+	if err != nil {
+		sw.errs = append(sw.errs, err)
+		d = -1
+	}
+	sw.days[tenantID] = d
+	return d
+}
+
+// retentionDays reads a tenant's retention (the default when the tenant
+// has no record).
+func (r *Retention) retentionDays(ctx context.Context, tenantID string) (int, error) {
 	t, err := herald.GetRecord[herald.Tenant](ctx, r.store, tenantID, tenantID)
 	switch {
 	case err == nil && t.RetentionDays > 0:
-		d = t.RetentionDays
+		return t.RetentionDays, nil
 	case err != nil && !herald.Is(err, herald.CodeNotFound):
 		return 0, fmt.Errorf("reading tenant %s: %w", tenantID, err)
 	}
-	cache[tenantID] = d
-	return d, nil
+	return herald.DefaultRetentionDays, nil
 }
 
 // expire marks a run's artifacts expired, then deletes their files.

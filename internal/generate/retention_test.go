@@ -61,17 +61,24 @@ func TestRetentionSweep(t *testing.T) {
 	assert.Zero(t, sweep(200*24*time.Hour).Scanned, "nothing left")
 }
 
-func TestRetentionSweepWorksInBatches(t *testing.T) {
+func TestRetentionSweepGoesOnPastAFailingTenant(t *testing.T) {
 	e := newEnv(t, nil)
-	const runs = 25
-	for i := range runs {
-		p := herald.ArtifactPath("acme", "rep_x", herald.DerivedID(herald.PrefixRun, time.Now(), strconv.Itoa(i)), "art_x")
-		_, err := e.blobs.Put(context.Background(), p, bytes.NewReader(nil), herald.BlobPut{})
-		require.NoError(t, err)
+	for _, tenant := range []string{"aaa", "bbb", "ccc"} {
+		for i := range 3 {
+			p := herald.ArtifactPath(tenant, "rpt_x", herald.DerivedID(herald.PrefixRun, time.Now(), tenant, strconv.Itoa(i)), "art_x")
+			_, err := e.blobs.Put(context.Background(), p, bytes.NewReader(nil), herald.BlobPut{})
+			require.NoError(t, err)
+		}
 	}
-	r := NewRetention(e.store, e.blobs, nil, func() time.Time { return time.Now().Add(100 * 24 * time.Hour) })
-	r.batch = 7 // four listings
-	st, err := r.RunOnce(t.Context())
+	// Tenant bbb's record cannot be read (it is not valid JSON for a tenant).
+	_, err := e.store.Create(t.Context(), herald.Item{Kind: herald.KindTenant, TenantID: "bbb", ID: "bbb", Body: []byte(`{"retentionDays": "ninety"}`)})
 	require.NoError(t, err)
-	assert.Equal(t, runs, st.Deleted)
+	r := NewRetention(e.store, e.blobs, nil, func() time.Time { return time.Now().Add(100 * 24 * time.Hour) })
+	st, err := r.RunOnce(t.Context())
+	require.Error(t, err, "the failure is reported")
+	assert.Contains(t, err.Error(), "tenant bbb")
+	assert.Equal(t, 6, st.Deleted, "tenants aaa and ccc are swept all the same")
+	assert.Equal(t, 9, st.Scanned)
+	st, _ = r.RunOnce(t.Context())
+	assert.Equal(t, 3, st.Scanned, "bbb's files wait for a sweep that can read its retention")
 }

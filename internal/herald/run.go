@@ -86,28 +86,35 @@ type PhaseTimings struct {
 // Run is one execution of a report.
 type Run struct {
 	Meta
-	ScheduleID   string                     `json:"scheduleId,omitempty"`
-	ReportID     string                     `json:"reportId"`
-	Trigger      Trigger                    `json:"trigger"`
-	ScheduledFor Instant                    `json:"scheduledFor"`
-	Status       RunStatus                  `json:"status"`
-	Reason       string                     `json:"reason,omitempty"`
-	Attempt      int                        `json:"attempt"`
-	Parameters   map[string]json.RawMessage `json:"parameters,omitempty"`
-	RetryOf      string                     `json:"retryOf,omitempty"`
-	BlockedBy    string                     `json:"blockedBy,omitempty"` // overlap bufferOne: waits for this run of the schedule to end
-	StartedAt    Instant                    `json:"startedAt,omitzero"`
-	FinishedAt   Instant                    `json:"finishedAt,omitzero"`
-	LeaseUntil   Instant                    `json:"leaseUntil,omitzero"`
-	DueAt        Instant                    `json:"dueAt,omitzero"` // when recovery must look at an unfinished run; absent once terminal
-	Rows         int64                      `json:"rows"`
-	Truncated    bool                       `json:"truncated,omitempty"`
-	Timings      PhaseTimings               `json:"timings"`
-	Artifacts    []Artifact                 `json:"artifacts"`
+	ScheduleID   string    `json:"scheduleId,omitempty"`
+	ReportID     string    `json:"reportId"`
+	Trigger      Trigger   `json:"trigger"`
+	ScheduledFor Instant   `json:"scheduledFor"`
+	Status       RunStatus `json:"status"`
+	Reason       string    `json:"reason,omitempty"`
+	Attempt      int       `json:"attempt"`
+	// Interruptions counts attempts a shutdown handed back unfinished;
+	// they do not count towards MaxAttempts.
+	Interruptions int                        `json:"interruptions,omitempty"`
+	Parameters    map[string]json.RawMessage `json:"parameters,omitempty"`
+	RetryOf       string                     `json:"retryOf,omitempty"`
+	BlockedBy     string                     `json:"blockedBy,omitempty"` // overlap bufferOne: waits for this run of the schedule to end
+	StartedAt     Instant                    `json:"startedAt,omitzero"`
+	FinishedAt    Instant                    `json:"finishedAt,omitzero"`
+	LeaseUntil    Instant                    `json:"leaseUntil,omitzero"`
+	DueAt         Instant                    `json:"dueAt,omitzero"` // when recovery must look at an unfinished run; absent once terminal
+	Rows          int64                      `json:"rows"`
+	Truncated     bool                       `json:"truncated,omitempty"`
+	Timings       PhaseTimings               `json:"timings"`
+	Artifacts     []Artifact                 `json:"artifacts"`
 	// DeliveryQueuedAt is when the run's delivery job was published; until
 	// then a finished run that needs delivery keeps a dueAt for recovery.
 	DeliveryQueuedAt Instant `json:"deliveryQueuedAt,omitzero"`
 }
+
+// Failures is the number of attempts that failed (or whose worker
+// stopped responding), not counting the current one.
+func (r *Run) Failures() int { return r.Attempt - 1 - r.Interruptions }
 
 // NeedsDelivery reports whether the run's end must be delivered: a
 // scheduled run (with the schedule's channels) that succeeded or failed.

@@ -7,7 +7,7 @@ import (
 
 // DefaultPDFMaxRows is the number of rows a PDF draws at most unless
 // PDFOptions says otherwise.
-const DefaultPDFMaxRows = 50_000
+const DefaultPDFMaxRows = 20_000
 
 // layoutSampleRows is how many rows are buffered to fit the column widths.
 const layoutSampleRows = 200

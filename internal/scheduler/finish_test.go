@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -97,7 +98,7 @@ func TestRecoveryPublishesALostDelivery(t *testing.T) {
 	assert.False(t, got.DueAt.IsZero(), "recovery must come back for the delivery")
 	assert.Empty(t, e.deliveries())
 
-	e.clock.Set(e.clock.Now().Add(StartGrace + time.Second))
+	e.clock.Set(e.clock.Now().Add(DeliveryGrace + time.Second))
 	st, err := e.runs.Recover(t.Context(), e.clock.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Delivered)
@@ -137,6 +138,34 @@ func TestRetryLater(t *testing.T) {
 	got, err = herald.GetRecord[herald.Run](t.Context(), e.store, "acme", r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, herald.RunFailed, got.Status)
-	assert.Contains(t, got.Reason, "gave up after 3 attempts")
+	assert.Contains(t, got.Reason, "gave up after 3 failed attempts")
 	assert.Equal(t, []string{r.ID + ".deliver"}, e.deliveries(), "the failure is delivered (a failure notice)")
+}
+
+func TestInterruptionsDoNotCountAsFailures(t *testing.T) {
+	e := newEnv(t, utc("2026-11-30T08:00:00Z"))
+	r := e.startedScheduledRun()
+	for i := range 5 { // five deploys in a row during a long report
+		require.NoError(t, e.runs.Interrupt(t.Context(), r, "interrupted by a shutdown"))
+		assert.Equal(t, []string{r.ID + "." + strconv.Itoa(i+2)}, e.messages(), "the next attempt is published at once")
+		var err error
+		r, err = e.runs.Start(t.Context(), herald.GenerateJob{TenantID: "acme", RunID: r.ID, Attempt: i + 2}, time.Minute)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 5, r.Interruptions)
+	assert.Zero(t, r.Failures())
+	// Two real failures still retry; the third gives up.
+	require.NoError(t, e.runs.RetryLater(t.Context(), r, "connection: refused", 0))
+	e.messages()
+	r, err := e.runs.Start(t.Context(), herald.GenerateJob{TenantID: "acme", RunID: r.ID, Attempt: 7}, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, e.runs.RetryLater(t.Context(), r, "connection: refused", 0))
+	e.messages()
+	r, err = e.runs.Start(t.Context(), herald.GenerateJob{TenantID: "acme", RunID: r.ID, Attempt: 8}, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, e.runs.RetryLater(t.Context(), r, "connection: refused", 0))
+	got, err := herald.GetRecord[herald.Run](t.Context(), e.store, "acme", r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, herald.RunFailed, got.Status)
+	assert.Contains(t, got.Reason, "gave up after 3 failed attempts")
 }

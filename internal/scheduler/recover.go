@@ -73,8 +73,8 @@ func (l *Runs) recoverOne(ctx context.Context, k herald.DueKey, now time.Time, s
 
 // expireLease handles a running run whose worker stopped renewing its lease.
 func (l *Runs) expireLease(ctx context.Context, r *herald.Run, now herald.Instant, st *RecoverStats) error {
-	if r.Attempt >= herald.MaxAttempts {
-		l.end(r, herald.RunFailed, fmt.Sprintf("the worker stopped responding %d times (lease expired); giving up", r.Attempt), now, "recovery")
+	if r.Failures()+1 >= herald.MaxAttempts {
+		l.end(r, herald.RunFailed, fmt.Sprintf("the worker stopped responding %d times (lease expired); giving up", r.Failures()+1), now, "recovery")
 		if err := herald.ReplaceRecord(ctx, l.store, r); err != nil {
 			return ignoreStale(err)
 		}

@@ -109,7 +109,7 @@ func (l *Runs) end(r *herald.Run, status herald.RunStatus, reason string, now he
 	r.Status, r.Reason = status, reason
 	r.FinishedAt, r.LeaseUntil, r.DueAt = now, herald.Instant{}, herald.Instant{}
 	if r.NeedsDelivery() && r.DeliveryQueuedAt.IsZero() {
-		r.DueAt = herald.At(now.Add(StartGrace))
+		r.DueAt = herald.At(now.Add(DeliveryGrace))
 	}
 	r.Touch(actor, now)
 }
@@ -129,12 +129,36 @@ func (l *Runs) queueDelivery(ctx context.Context, r *herald.Run) error {
 	return ignoreStale(herald.ReplaceRecord(ctx, l.store, r))
 }
 
+// Interrupt gives a running run the caller holds back to the queue at once,
+// because the worker is shutting down: the next attempt starts right away
+// elsewhere (or after the restart) and this one does not count as failed.
+func (l *Runs) Interrupt(ctx context.Context, r *herald.Run, reason string) error {
+	now := herald.At(l.now())
+	r.Status = herald.RunQueued
+	r.Reason = fmt.Sprintf("attempt %d was %s; attempt %d starts at once", r.Attempt, reason, r.Attempt+1)
+	r.Attempt++
+	r.Interruptions++
+	r.StartedAt, r.LeaseUntil = herald.Instant{}, herald.Instant{}
+	r.DueAt = herald.At(now.Add(StartGrace))
+	r.Touch("worker", now)
+	if err := herald.ReplaceRecord(ctx, l.store, r); err != nil {
+		if herald.Is(err, herald.CodePreconditionFailed) {
+			return fmt.Errorf("run %s changed while running (canceled or recovered): %w", r.ID, errStale)
+		}
+		return err
+	}
+	if err := l.queue.Publish(ctx, herald.GenerateMessage(r, now.Time)); err != nil {
+		return fmt.Errorf("publishing attempt %d of run %s: %w", r.Attempt, r.ID, err)
+	}
+	return nil
+}
+
 // RetryLater gives a running run the caller holds back to the queue after a
 // failure that may pass (a database or storage outage): its next attempt
 // starts after delay. After herald.MaxAttempts attempts it fails instead.
 func (l *Runs) RetryLater(ctx context.Context, r *herald.Run, reason string, delay time.Duration) error {
-	if r.Attempt >= herald.MaxAttempts {
-		return l.Finish(ctx, r, herald.RunFailed, fmt.Sprintf("%s (gave up after %d attempts)", reason, r.Attempt))
+	if r.Failures()+1 >= herald.MaxAttempts {
+		return l.Finish(ctx, r, herald.RunFailed, fmt.Sprintf("%s (gave up after %d failed attempts)", reason, r.Failures()+1))
 	}
 	now := herald.At(l.now())
 	notBefore := now.Add(delay)

@@ -44,6 +44,10 @@ const (
 	// StartGrace is how long a queued run may wait for a worker before
 	// recovery publishes its job again.
 	StartGrace = 2 * time.Minute
+	// DeliveryGrace is how long a finished run may wait for its delivery
+	// job to be published (it is published right after the run ends)
+	// before recovery publishes it.
+	DeliveryGrace = 15 * time.Second
 )
 
 // Scanner creates the runs of due schedules. It is safe to run several
