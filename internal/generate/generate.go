@@ -127,8 +127,9 @@ var errLeaseLost = errors.New("the run's lease was lost")
 
 // Handle processes one generation job body. A job for a run that has
 // finished, was canceled or moved to another attempt is done at once
-// (redelivery never runs a run twice); a later attempt of the same run
-// writes its files at the same paths, so a run never has two sets.
+// (redelivery never runs a run twice). Each attempt writes its own paths
+// and the files of attempts that do not become the run's result are
+// deleted, so a run lists and keeps exactly one set.
 func (h *Handler) Handle(ctx context.Context, body []byte) error {
 	var job herald.GenerateJob
 	if err := json.Unmarshal(body, &job); err != nil || job.RunID == "" || job.TenantID == "" {
@@ -164,7 +165,8 @@ func (h *Handler) Handle(ctx context.Context, body []byte) error {
 		if err := h.cfg.Runs.Interrupt(detached(ctx), run, "interrupted by a shutdown"); err != nil && !scheduler.IsStale(err) {
 			return fmt.Errorf("handing back run %s: %w", run.ID, err)
 		}
-		return fmt.Errorf("generating run %s: %w", run.ID, ctx.Err())
+		log.Info("shutting down: run handed back for its next attempt")
+		return nil // the next attempt's job is published
 	}
 	// A complete result is recorded even when shutdown began meanwhile.
 	return h.finish(detached(ctx), run, res, log)
