@@ -142,14 +142,14 @@ func BenchmarkCSVFromPostgres(b *testing.B) {
 	const n = 1_000_000
 	psql, err := exec.LookPath("psql")
 	if err != nil {
-		requireBenchService(b, "psql (postgresql-client)", err)
+		missing(b, "psql (postgresql-client)", err)
 	}
 	ctx := b.Context()
 	dir := b.TempDir()
 	query := csvBenchQuery(n)
 	// Warm up the server's caches with one untimed pass.
 	if _, err := writeCSVThroughHerald(ctx, csvBenchQuery(1000), filepath.Join(dir, "warm.csv")); err != nil {
-		requireBenchService(b, "PostgreSQL", err)
+		missing(b, "PostgreSQL", err)
 	}
 	var herald, psqlTime time.Duration
 	var rows int64
@@ -206,12 +206,13 @@ func fileSize(b *testing.B, path string) int64 {
 	return st.Size()
 }
 
-// requireBenchService stops the benchmark loudly when a service is missing
-// (fails it when CI=true).
-func requireBenchService(b *testing.B, name string, err error) {
-	b.Helper()
+// missing stops a test or benchmark loudly when a service or tool it needs
+// is not there: it skips, or fails when CI=true (CI must never pass on
+// skipped checks).
+func missing(tb testing.TB, what string, why any) {
+	tb.Helper()
 	if os.Getenv("CI") == "true" {
-		b.Fatalf("%s is required when CI=true: %v", name, err)
+		tb.Fatalf("%s is required when CI=true (make test installs and starts it): %v", what, why)
 	}
-	b.Skipf("!!! SKIPPED: %s is not available: %v", name, err)
+	tb.Skipf("!!! SKIPPED: %s is not available: %v", what, why)
 }

@@ -273,10 +273,7 @@ func TestGenerateStoresCSVPDFAndMetadata(t *testing.T) {
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext (poppler-utils) is not installed; make test installs it")
-		}
-		t.Skip("!!! SKIPPED the rest of this test: pdftotext (poppler-utils) is not installed")
+		missing(t, "pdftotext (poppler-utils)", err)
 	}
 	cmd := exec.CommandContext(t.Context(), "pdftotext", "-layout", "-", "-")
 	cmd.Stdin = bytes.NewReader(pdf)

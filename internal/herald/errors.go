@@ -46,10 +46,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(string(e.Code))
 	b.WriteString(": ")
-	b.WriteString(e.Message)
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
-	}
+	b.WriteString(e.safe())
 	if e.Cause != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Cause.Error())
@@ -58,6 +55,16 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
+
+// safe is the message with its field problems: what may be shown.
+func (e *Error) safe() string {
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
+	}
+	return b.String()
+}
 
 // Errorf builds an Error with a formatted safe message.
 func Errorf(code Code, format string, args ...any) *Error {
@@ -90,12 +97,7 @@ func MessageOf(err error) string {
 	if !errors.As(err, &e) {
 		return "an unexpected error occurred"
 	}
-	var b strings.Builder
-	b.WriteString(e.Message)
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
-	}
-	return b.String()
+	return e.safe()
 }
 
 // Is reports whether err carries the given code.
